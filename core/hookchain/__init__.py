@@ -1,0 +1,34 @@
+"""hookchain: LangChain's callback and chat-model API on pluggy hooks.
+
+The top-level package stays cheap to import; submodules load on first use:
+
+* ``hookchain.hookspec`` / ``hookchain.hookimpl``: the pluggy markers plugins use.
+* ``hookchain.get_model(name, **options)`` / ``hookchain.get_handler(name, **options)``:
+  build what an installed plugin registered.
+* The LangChain-shaped API lives in ``hookchain.messages``, ``hookchain.outputs``,
+  ``hookchain.prompts``, ``hookchain.callbacks``, ``hookchain.language_models``
+  and ``hookchain.runnables``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hookchain.hookspecs import hookimpl, hookspec
+
+__version__ = "0.1.0"
+__all__ = ["hookspec", "hookimpl", "get_model", "get_handler", "__version__"]
+
+
+def get_model(name: str, **options: Any) -> Any:
+    """See ``hookchain.plugins.get_model``."""
+    from hookchain.plugins import get_model as _get_model
+
+    return _get_model(name, **options)
+
+
+def get_handler(name: str, **options: Any) -> Any:
+    """See ``hookchain.plugins.get_handler``."""
+    from hookchain.plugins import get_handler as _get_handler
+
+    return _get_handler(name, **options)

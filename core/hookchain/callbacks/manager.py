@@ -1,0 +1,685 @@
+"""Callback managers and the run tree (as ``langchain_core.callbacks.manager``).
+
+A ``CallbackManager`` holds the handlers, tags and metadata that apply to the
+runs it starts; ``on_chain_start``/``on_chat_model_start``/... open a run and
+return a run manager (``CallbackManagerForChainRun``, ``CallbackManagerForLLMRun``
+...) bound to the new ``run_id``. ``run_manager.get_child(tag)`` gives the
+manager for nested runs: it carries the *inheritable* handlers, tags and
+metadata, with ``parent_run_id`` set, which is how the run tree is built.
+
+Every event goes through one loop, ``_dispatch`` (sync) or ``_adispatch``
+(async). It skips handlers that do not override the event or set its
+``ignore_*`` flag, isolates handler failures (logged with the handler's class
+and event; re-raised only when ``raise_error`` is true), and in async runs
+awaits async handlers and sends sync ones to the default executor unless
+``run_inline``.
+
+Handlers enabled by config (``enable_handler``) join every root run in the
+process as inheritable handlers, beside constructor and runtime callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import threading
+import uuid
+from typing import Any, Optional, Sequence, TypeVar, Union
+
+from hookchain.callbacks.base import AsyncCallbackHandler, BaseCallbackHandler, _HandlerBase
+from hookchain.hookspecs import CALLBACK_EVENTS
+
+__all__ = [
+    "BaseCallbackManager", "CallbackManager", "AsyncCallbackManager",
+    "BaseRunManager", "CallbackManagerForLLMRun", "AsyncCallbackManagerForLLMRun",
+    "CallbackManagerForChainRun", "AsyncCallbackManagerForChainRun",
+    "CallbackManagerForToolRun", "AsyncCallbackManagerForToolRun",
+    "CallbackManagerForRetrieverRun", "AsyncCallbackManagerForRetrieverRun",
+    "enable_handler", "disable_handler", "enabled_handlers",
+    "dispatch_custom_event", "adispatch_custom_event",
+]
+
+logger = logging.getLogger("hookchain.callbacks")
+
+_enabled: tuple[_HandlerBase, ...] = ()
+_autoload_pending = True
+_autoload_lock = threading.Lock()
+
+
+def enable_handler(handler: _HandlerBase) -> None:
+    """Attach ``handler`` to every root run started in this process from now on
+    (what a config file's ``[handlers.NAME]`` table does)."""
+    global _enabled
+    _check_handler(handler)
+    if handler not in _enabled:
+        _enabled = (*_enabled, handler)
+
+
+def disable_handler(handler: _HandlerBase) -> None:
+    """Detach a handler attached with ``enable_handler``; unknown handlers are ignored."""
+    global _enabled
+    _enabled = tuple(h for h in _enabled if h is not handler)
+
+
+def enabled_handlers() -> tuple[_HandlerBase, ...]:
+    """The handlers attached to every root run (config-enabled), in order."""
+    _autoload()
+    return _enabled
+
+
+def _autoload() -> None:
+    # The first root run of the process reads the config file once (see
+    # hookchain.config.autoload); afterwards this is one global lookup.
+    global _autoload_pending
+    if _autoload_pending:
+        with _autoload_lock:
+            if _autoload_pending:
+                _autoload_pending = False
+                from hookchain.config import autoload
+
+                autoload()
+
+
+def _check_handler(handler: Any) -> None:
+    if not isinstance(handler, _HandlerBase):
+        raise TypeError(
+            f"callbacks must be BaseCallbackHandler or AsyncCallbackHandler instances, "
+            f"got {type(handler).__name__}: subclass hookchain.callbacks.BaseCallbackHandler"
+        )
+
+
+# --------------------------------------------------------------------------- #
+# Dispatch: the one hot loop
+# --------------------------------------------------------------------------- #
+
+
+def _failed(handler: _HandlerBase, event: str, error: Exception) -> None:
+    if handler.raise_error:
+        raise error
+    logger.warning("Error in %s.%s callback: %r", type(handler).__name__, event, error)
+
+
+def _chat_to_llm_start(handler: _HandlerBase, args: tuple, kwargs: dict[str, Any]) -> Any:
+    # As LangChain: a handler without on_chat_model_start gets on_llm_start with
+    # the messages rendered as strings.
+    from hookchain.messages import get_buffer_string
+
+    serialized, messages = args
+    return handler.on_llm_start(serialized, [get_buffer_string(m) for m in messages], **kwargs)
+
+
+def _run_coroutine(coro: Any) -> None:
+    """Run an async handler's coroutine from sync code, on a private loop (in a
+    helper thread when this thread already runs a loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    ctx = contextvars.copy_context()
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            ctx.run(asyncio.run, coro)
+        except BaseException as e:  # noqa: BLE001 - handed back to the caller
+            error.append(e)
+
+    t = threading.Thread(target=target, name="hookchain-async-handler")
+    t.start()
+    t.join()
+    if error:
+        raise error[0]
+
+
+def _dispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    flag = CALLBACK_EVENTS[event]
+    for handler in handlers:
+        if event not in handler._hc_events or (flag is not None and getattr(handler, flag)):
+            continue
+        try:
+            if event in handler._hc_async_events:
+                _run_coroutine(getattr(handler, event)(*args, **kwargs))
+            else:
+                getattr(handler, event)(*args, **kwargs)
+        except NotImplementedError as e:
+            if event != "on_chat_model_start":
+                _failed(handler, event, e)
+                continue
+            try:
+                result = _chat_to_llm_start(handler, args, kwargs)
+                if asyncio.iscoroutine(result):
+                    _run_coroutine(result)
+            except Exception as e2:  # noqa: BLE001
+                _failed(handler, "on_llm_start", e2)
+        except Exception as e:  # noqa: BLE001 - isolation is the point
+            _failed(handler, event, e)
+
+
+async def _adispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    flag = CALLBACK_EVENTS[event]
+    for handler in handlers:
+        if event not in handler._hc_events or (flag is not None and getattr(handler, flag)):
+            continue
+        method = getattr(handler, event)
+        try:
+            if event in handler._hc_async_events:
+                await method(*args, **kwargs)
+            elif handler.run_inline:
+                method(*args, **kwargs)
+            else:
+                loop = asyncio.get_running_loop()
+                ctx = contextvars.copy_context()
+                await loop.run_in_executor(None, functools.partial(ctx.run, method, *args, **kwargs))
+        except NotImplementedError as e:
+            if event != "on_chat_model_start":
+                _failed(handler, event, e)
+                continue
+            try:
+                result = _chat_to_llm_start(handler, args, kwargs)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as e2:  # noqa: BLE001
+                _failed(handler, "on_llm_start", e2)
+        except Exception as e:  # noqa: BLE001
+            _failed(handler, event, e)
+
+
+def _new_run_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+# --------------------------------------------------------------------------- #
+# Run managers: one per run
+# --------------------------------------------------------------------------- #
+
+
+class BaseRunManager:
+    """The handlers, tags and metadata of one run, bound to its ``run_id``."""
+
+    __slots__ = (
+        "run_id", "handlers", "inheritable_handlers", "parent_run_id",
+        "tags", "inheritable_tags", "metadata", "inheritable_metadata",
+    )
+    _child_manager: type["BaseCallbackManager"]
+
+    def __init__(
+        self,
+        *,
+        run_id: uuid.UUID,
+        handlers: list[_HandlerBase],
+        inheritable_handlers: list[_HandlerBase],
+        parent_run_id: Optional[uuid.UUID] = None,
+        tags: Optional[list[str]] = None,
+        inheritable_tags: Optional[list[str]] = None,
+        metadata: Optional[dict[str, Any]] = None,
+        inheritable_metadata: Optional[dict[str, Any]] = None,
+    ) -> None:
+        self.run_id = run_id
+        self.handlers = handlers
+        self.inheritable_handlers = inheritable_handlers
+        self.parent_run_id = parent_run_id
+        self.tags = tags if tags is not None else []
+        self.inheritable_tags = inheritable_tags if inheritable_tags is not None else []
+        self.metadata = metadata if metadata is not None else {}
+        self.inheritable_metadata = inheritable_metadata if inheritable_metadata is not None else {}
+
+    @classmethod
+    def get_noop_manager(cls: type[_RM]) -> _RM:
+        """A run manager with no handlers (for calling ``_generate`` directly)."""
+        return cls(run_id=_new_run_id(), handlers=[], inheritable_handlers=[])
+
+    def get_child(self, tag: Optional[str] = None) -> "BaseCallbackManager":
+        """The manager for runs nested in this one: inheritable handlers, tags and
+        metadata, ``parent_run_id`` = this run, plus ``tag`` (not inherited further)."""
+        child = self._child_manager(
+            handlers=list(self.inheritable_handlers),
+            inheritable_handlers=list(self.inheritable_handlers),
+            parent_run_id=self.run_id,
+            tags=list(self.inheritable_tags),
+            inheritable_tags=list(self.inheritable_tags),
+            metadata=dict(self.inheritable_metadata),
+            inheritable_metadata=dict(self.inheritable_metadata),
+        )
+        if tag is not None:
+            child.tags.append(tag)
+        return child
+
+    def _event_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {"run_id": self.run_id, "parent_run_id": self.parent_run_id, "tags": self.tags, **kwargs}
+
+    # Events any run can emit. In async managers ``_emit`` is a coroutine
+    # function, so these return awaitables there.
+    def on_text(self, text: str, **kwargs: Any) -> Any:
+        """Emit ``on_text`` for this run."""
+        return self._emit("on_text", (text,), kwargs)
+
+    def on_retry(self, retry_state: Any, **kwargs: Any) -> Any:
+        """Emit ``on_retry`` for this run (``retry_state``: e.g. tenacity's ``RetryCallState``)."""
+        return self._emit("on_retry", (retry_state,), kwargs)
+
+    def _emit(self, event: str, args: tuple, kwargs: dict[str, Any]) -> Any:
+        if self.handlers:
+            _dispatch(self.handlers, event, args, self._event_kwargs(kwargs))
+
+
+_RM = TypeVar("_RM", bound=BaseRunManager)
+
+
+class _AsyncEmit:
+    __slots__ = ()
+
+    async def _emit(self, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+        if self.handlers:  # type: ignore[attr-defined]
+            await _adispatch(self.handlers, event, args, self._event_kwargs(kwargs))  # type: ignore[attr-defined]
+
+    def get_sync(self) -> BaseRunManager:
+        """The sync run manager for the same run (to call sync code from async code)."""
+        sync_cls = _SYNC_OF[type(self)]
+        return sync_cls(
+            run_id=self.run_id, handlers=self.handlers, inheritable_handlers=self.inheritable_handlers,  # type: ignore[attr-defined]
+            parent_run_id=self.parent_run_id, tags=self.tags, inheritable_tags=self.inheritable_tags,  # type: ignore[attr-defined]
+            metadata=self.metadata, inheritable_metadata=self.inheritable_metadata,  # type: ignore[attr-defined]
+        )
+
+
+class _LLMRunEvents:
+    __slots__ = ()
+
+    def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> Any:
+        """Emit ``on_llm_new_token`` (``token``: the chunk's text; ``chunk``: the
+        ``ChatGenerationChunk``). hookchain's ``BaseChatModel`` calls this for every
+        chunk it streams, so a model never needs to."""
+        return self._emit("on_llm_new_token", (token,), {"chunk": chunk, **kwargs})  # type: ignore[attr-defined]
+
+    def on_llm_end(self, response: Any, **kwargs: Any) -> Any:
+        """Emit ``on_llm_end`` with ``response`` (an ``LLMResult``)."""
+        return self._emit("on_llm_end", (response,), kwargs)  # type: ignore[attr-defined]
+
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> Any:
+        """Emit ``on_llm_error``; ``kwargs["response"]`` may carry a partial ``LLMResult``."""
+        return self._emit("on_llm_error", (error,), kwargs)  # type: ignore[attr-defined]
+
+
+class _ChainRunEvents:
+    __slots__ = ()
+
+    def on_chain_end(self, outputs: Any, **kwargs: Any) -> Any:
+        """Emit ``on_chain_end`` with the run's ``outputs``."""
+        return self._emit("on_chain_end", (outputs,), kwargs)  # type: ignore[attr-defined]
+
+    def on_chain_error(self, error: BaseException, **kwargs: Any) -> Any:
+        """Emit ``on_chain_error`` with ``error``."""
+        return self._emit("on_chain_error", (error,), kwargs)  # type: ignore[attr-defined]
+
+    def on_agent_action(self, action: Any, **kwargs: Any) -> Any:
+        return self._emit("on_agent_action", (action,), kwargs)  # type: ignore[attr-defined]
+
+    def on_agent_finish(self, finish: Any, **kwargs: Any) -> Any:
+        return self._emit("on_agent_finish", (finish,), kwargs)  # type: ignore[attr-defined]
+
+
+class _ToolRunEvents:
+    __slots__ = ()
+
+    def on_tool_end(self, output: Any, **kwargs: Any) -> Any:
+        return self._emit("on_tool_end", (output,), kwargs)  # type: ignore[attr-defined]
+
+    def on_tool_error(self, error: BaseException, **kwargs: Any) -> Any:
+        return self._emit("on_tool_error", (error,), kwargs)  # type: ignore[attr-defined]
+
+
+class _RetrieverRunEvents:
+    __slots__ = ()
+
+    def on_retriever_end(self, documents: Sequence[Any], **kwargs: Any) -> Any:
+        return self._emit("on_retriever_end", (documents,), kwargs)  # type: ignore[attr-defined]
+
+    def on_retriever_error(self, error: BaseException, **kwargs: Any) -> Any:
+        return self._emit("on_retriever_error", (error,), kwargs)  # type: ignore[attr-defined]
+
+
+class CallbackManagerForLLMRun(_LLMRunEvents, BaseRunManager):
+    """Run manager of a chat model or LLM run; passed to ``_generate``."""
+    __slots__ = ()
+
+
+class CallbackManagerForChainRun(_ChainRunEvents, BaseRunManager):
+    """Run manager of a chain run (sequences, prompts, lambdas...)."""
+    __slots__ = ()
+
+
+class CallbackManagerForToolRun(_ToolRunEvents, BaseRunManager):
+    __slots__ = ()
+
+
+class CallbackManagerForRetrieverRun(_RetrieverRunEvents, BaseRunManager):
+    __slots__ = ()
+
+
+class AsyncCallbackManagerForLLMRun(_AsyncEmit, _LLMRunEvents, BaseRunManager):
+    """Async run manager of a chat model run; passed to ``_agenerate``/``_astream``;
+    its event methods are awaited."""
+    __slots__ = ()
+
+
+class AsyncCallbackManagerForChainRun(_AsyncEmit, _ChainRunEvents, BaseRunManager):
+    __slots__ = ()
+
+
+class AsyncCallbackManagerForToolRun(_AsyncEmit, _ToolRunEvents, BaseRunManager):
+    __slots__ = ()
+
+
+class AsyncCallbackManagerForRetrieverRun(_AsyncEmit, _RetrieverRunEvents, BaseRunManager):
+    __slots__ = ()
+
+
+_SYNC_OF = {
+    AsyncCallbackManagerForLLMRun: CallbackManagerForLLMRun,
+    AsyncCallbackManagerForChainRun: CallbackManagerForChainRun,
+    AsyncCallbackManagerForToolRun: CallbackManagerForToolRun,
+    AsyncCallbackManagerForRetrieverRun: CallbackManagerForRetrieverRun,
+}
+
+
+# --------------------------------------------------------------------------- #
+# Callback managers: start runs
+# --------------------------------------------------------------------------- #
+
+
+class BaseCallbackManager:
+    """Handlers, tags and metadata for the runs this manager starts.
+
+    ``handlers`` apply to runs started here; ``inheritable_handlers`` also reach
+    their children (runtime callbacks are inheritable, constructor callbacks are
+    not), likewise tags and metadata.
+    """
+
+    __slots__ = (
+        "handlers", "inheritable_handlers", "parent_run_id",
+        "tags", "inheritable_tags", "metadata", "inheritable_metadata",
+    )
+    _chain_run: type[BaseRunManager]
+    _llm_run: type[BaseRunManager]
+    _tool_run: type[BaseRunManager]
+    _retriever_run: type[BaseRunManager]
+
+    def __init__(
+        self,
+        handlers: Sequence[_HandlerBase] = (),
+        inheritable_handlers: Optional[Sequence[_HandlerBase]] = None,
+        parent_run_id: Optional[uuid.UUID] = None,
+        *,
+        tags: Optional[list[str]] = None,
+        inheritable_tags: Optional[list[str]] = None,
+        metadata: Optional[dict[str, Any]] = None,
+        inheritable_metadata: Optional[dict[str, Any]] = None,
+    ) -> None:
+        self.handlers = list(handlers)
+        self.inheritable_handlers = list(inheritable_handlers) if inheritable_handlers is not None else []
+        self.parent_run_id = parent_run_id
+        self.tags = tags if tags is not None else []
+        self.inheritable_tags = inheritable_tags if inheritable_tags is not None else []
+        self.metadata = metadata if metadata is not None else {}
+        self.inheritable_metadata = inheritable_metadata if inheritable_metadata is not None else {}
+
+    @property
+    def is_async(self) -> bool:
+        return False
+
+    def add_handler(self, handler: _HandlerBase, inherit: bool = True) -> None:
+        """Add ``handler`` to the runs this manager starts (and their children if ``inherit``)."""
+        _check_handler(handler)
+        if handler not in self.handlers:
+            self.handlers.append(handler)
+        if inherit and handler not in self.inheritable_handlers:
+            self.inheritable_handlers.append(handler)
+
+    def remove_handler(self, handler: _HandlerBase) -> None:
+        if handler in self.handlers:
+            self.handlers.remove(handler)
+        if handler in self.inheritable_handlers:
+            self.inheritable_handlers.remove(handler)
+
+    def set_handlers(self, handlers: list[_HandlerBase], inherit: bool = True) -> None:
+        self.handlers, self.inheritable_handlers = [], []
+        for handler in handlers:
+            self.add_handler(handler, inherit=inherit)
+
+    def set_handler(self, handler: _HandlerBase, inherit: bool = True) -> None:
+        self.set_handlers([handler], inherit=inherit)
+
+    def add_tags(self, tags: Sequence[str], inherit: bool = True) -> None:
+        for tag in tags:
+            if tag in self.tags:
+                self.remove_tags([tag])
+        self.tags.extend(tags)
+        if inherit:
+            self.inheritable_tags.extend(tags)
+
+    def remove_tags(self, tags: Sequence[str]) -> None:
+        for tag in tags:
+            if tag in self.tags:
+                self.tags.remove(tag)
+            if tag in self.inheritable_tags:
+                self.inheritable_tags.remove(tag)
+
+    def add_metadata(self, metadata: dict[str, Any], inherit: bool = True) -> None:
+        self.metadata.update(metadata)
+        if inherit:
+            self.inheritable_metadata.update(metadata)
+
+    def remove_metadata(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.metadata.pop(key, None)
+            self.inheritable_metadata.pop(key, None)
+
+    def copy(self: _CM) -> _CM:
+        return type(self)(
+            self.handlers, self.inheritable_handlers, self.parent_run_id,
+            tags=list(self.tags), inheritable_tags=list(self.inheritable_tags),
+            metadata=dict(self.metadata), inheritable_metadata=dict(self.inheritable_metadata),
+        )
+
+    @classmethod
+    def configure(
+        cls: type[_CM],
+        inheritable_callbacks: Any = None,
+        local_callbacks: Any = None,
+        verbose: bool = False,
+        inheritable_tags: Optional[Sequence[str]] = None,
+        local_tags: Optional[Sequence[str]] = None,
+        inheritable_metadata: Optional[dict[str, Any]] = None,
+        local_metadata: Optional[dict[str, Any]] = None,
+    ) -> _CM:
+        """Build the manager for a run, as LangChain's ``CallbackManager.configure``.
+
+        Args:
+            inheritable_callbacks: runtime callbacks (a list of handlers, or the
+                parent run's manager from ``get_child``).
+            local_callbacks: constructor callbacks of the runnable (list or manager);
+                they apply to its own runs only.
+            verbose: accepted for LangChain compatibility; hookchain has no
+                implicit stdout tracer (enable the ``stdout`` handler instead).
+            inheritable_tags, local_tags, inheritable_metadata, local_metadata:
+                tags and metadata, inherited by child runs or not.
+
+        A root run (no parent manager) also gets the config-enabled handlers.
+        Raises ``TypeError`` if a callback is not a handler instance.
+        """
+        if isinstance(inheritable_callbacks, BaseCallbackManager):
+            parent = inheritable_callbacks
+            manager = cls(
+                parent.handlers, parent.inheritable_handlers, parent.parent_run_id,
+                tags=list(parent.tags), inheritable_tags=list(parent.inheritable_tags),
+                metadata=dict(parent.metadata), inheritable_metadata=dict(parent.inheritable_metadata),
+            )
+        else:
+            handlers = list(inheritable_callbacks) if inheritable_callbacks else []
+            for handler in handlers:
+                _check_handler(handler)
+            for handler in enabled_handlers():
+                if handler not in handlers:
+                    handlers.append(handler)
+            manager = cls(handlers, handlers)
+        if local_callbacks:
+            local = local_callbacks.handlers if isinstance(local_callbacks, BaseCallbackManager) else local_callbacks
+            for handler in local:
+                if handler not in manager.handlers:
+                    manager.add_handler(handler, inherit=False)
+        if inheritable_tags:
+            manager.add_tags(inheritable_tags)
+        if local_tags:
+            manager.add_tags(local_tags, inherit=False)
+        if inheritable_metadata:
+            manager.add_metadata(inheritable_metadata)
+        if local_metadata:
+            manager.add_metadata(local_metadata, inherit=False)
+        return manager
+
+    # -- starting runs ------------------------------------------------------ #
+    def _run_manager(self, cls: type[_RM], run_id: Optional[uuid.UUID]) -> _RM:
+        return cls(
+            run_id=run_id or _new_run_id(),
+            handlers=self.handlers,
+            inheritable_handlers=self.inheritable_handlers,
+            parent_run_id=self.parent_run_id,
+            tags=self.tags,
+            inheritable_tags=self.inheritable_tags,
+            metadata=self.metadata,
+            inheritable_metadata=self.inheritable_metadata,
+        )
+
+    def _start_kwargs(self, rm: BaseRunManager, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {"run_id": rm.run_id, "parent_run_id": self.parent_run_id, "tags": self.tags, "metadata": self.metadata, **kwargs}
+
+    def _started(self, rm: _RM, event: str, args: tuple, kwargs: dict[str, Any]) -> _RM:
+        if self.handlers:
+            _dispatch(self.handlers, event, args, self._start_kwargs(rm, kwargs))
+        return rm
+
+    def _started_many(self, rms: list[_RM], event: str, args_list: list[tuple], kwargs: dict[str, Any]) -> list[_RM]:
+        if self.handlers:
+            for rm, args in zip(rms, args_list):
+                _dispatch(self.handlers, event, args, self._start_kwargs(rm, kwargs))
+        return rms
+
+    def on_chain_start(self, serialized: Optional[dict[str, Any]], inputs: Any, run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
+        """Open a chain run; returns its run manager (awaitable in async managers)."""
+        return self._started(self._run_manager(self._chain_run, run_id), "on_chain_start", (serialized, inputs), kwargs)
+
+    def on_chat_model_start(self, serialized: dict[str, Any], messages: list[list[Any]], run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
+        """Open one chat model run per message list; returns their run managers
+        (``run_id`` is used for the first)."""
+        rms = [self._run_manager(self._llm_run, run_id if i == 0 else None) for i in range(len(messages))]
+        return self._started_many(rms, "on_chat_model_start", [(serialized, [m]) for m in messages], kwargs)
+
+    def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
+        """Open one LLM run per prompt string; returns their run managers."""
+        rms = [self._run_manager(self._llm_run, run_id if i == 0 else None) for i in range(len(prompts))]
+        return self._started_many(rms, "on_llm_start", [(serialized, [p]) for p in prompts], kwargs)
+
+    def on_tool_start(self, serialized: dict[str, Any], input_str: str, run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
+        """Open a tool run; returns its run manager."""
+        return self._started(self._run_manager(self._tool_run, run_id), "on_tool_start", (serialized, input_str), kwargs)
+
+    def on_retriever_start(self, serialized: dict[str, Any], query: str, run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
+        """Open a retriever run; returns its run manager."""
+        return self._started(self._run_manager(self._retriever_run, run_id), "on_retriever_start", (serialized, query), kwargs)
+
+    def on_custom_event(self, name: str, data: Any, run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
+        """Emit a custom event on behalf of run ``run_id`` (default: this manager's parent run)."""
+        if self.handlers:
+            _dispatch(self.handlers, "on_custom_event", (name, data), {
+                "run_id": run_id or self.parent_run_id, "tags": self.tags, "metadata": self.metadata, **kwargs})
+
+
+_CM = TypeVar("_CM", bound=BaseCallbackManager)
+
+
+class CallbackManager(BaseCallbackManager):
+    """Sync callback manager."""
+
+    __slots__ = ()
+    _chain_run = CallbackManagerForChainRun
+    _llm_run = CallbackManagerForLLMRun
+    _tool_run = CallbackManagerForToolRun
+    _retriever_run = CallbackManagerForRetrieverRun
+
+
+class AsyncCallbackManager(BaseCallbackManager):
+    """Async callback manager: its ``on_*_start`` methods are awaited and return
+    async run managers."""
+
+    __slots__ = ()
+    _chain_run = AsyncCallbackManagerForChainRun
+    _llm_run = AsyncCallbackManagerForLLMRun
+    _tool_run = AsyncCallbackManagerForToolRun
+    _retriever_run = AsyncCallbackManagerForRetrieverRun
+
+    @property
+    def is_async(self) -> bool:
+        return True
+
+    async def _started(self, rm: _RM, event: str, args: tuple, kwargs: dict[str, Any]) -> _RM:  # type: ignore[override]
+        if self.handlers:
+            await _adispatch(self.handlers, event, args, self._start_kwargs(rm, kwargs))
+        return rm
+
+    async def _started_many(self, rms: list[_RM], event: str, args_list: list[tuple], kwargs: dict[str, Any]) -> list[_RM]:  # type: ignore[override]
+        if self.handlers:
+            for rm, args in zip(rms, args_list):
+                await _adispatch(self.handlers, event, args, self._start_kwargs(rm, kwargs))
+        return rms
+
+    async def on_custom_event(self, name: str, data: Any, run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> None:  # type: ignore[override]
+        if self.handlers:
+            await _adispatch(self.handlers, "on_custom_event", (name, data), {
+                "run_id": run_id or self.parent_run_id, "tags": self.tags, "metadata": self.metadata, **kwargs})
+
+
+for _rm in (CallbackManagerForLLMRun, CallbackManagerForChainRun, CallbackManagerForToolRun, CallbackManagerForRetrieverRun):
+    _rm._child_manager = CallbackManager
+for _rm in _SYNC_OF:
+    _rm._child_manager = AsyncCallbackManager
+del _rm
+
+
+# --------------------------------------------------------------------------- #
+# Custom events
+# --------------------------------------------------------------------------- #
+
+
+def _current_manager(config: Optional[dict[str, Any]]) -> BaseCallbackManager:
+    from hookchain.runnables.config import ensure_config
+
+    callbacks = ensure_config(config).get("callbacks")
+    if not isinstance(callbacks, BaseCallbackManager) or callbacks.parent_run_id is None:
+        raise RuntimeError(
+            "dispatch_custom_event must be called from inside a run (e.g. a RunnableLambda's "
+            "function), or be given that run's config: dispatch_custom_event(name, data, config=config)"
+        )
+    return callbacks
+
+
+def dispatch_custom_event(name: str, data: Any, *, config: Optional[dict[str, Any]] = None) -> None:
+    """Send ``on_custom_event(name, data)`` to the handlers of the current run
+    (as LangChain's ``dispatch_custom_event``); shows up in ``astream_events``.
+
+    Raises ``RuntimeError`` outside a run.
+    """
+    manager = _current_manager(config)
+    if manager.handlers:
+        _dispatch(manager.handlers, "on_custom_event", (name, data), {
+            "run_id": manager.parent_run_id, "tags": manager.tags, "metadata": manager.metadata})
+
+
+async def adispatch_custom_event(name: str, data: Any, *, config: Optional[dict[str, Any]] = None) -> None:
+    """Async form of ``dispatch_custom_event``: async handlers are awaited."""
+    manager = _current_manager(config)
+    if manager.handlers:
+        await _adispatch(manager.handlers, "on_custom_event", (name, data), {
+            "run_id": manager.parent_run_id, "tags": manager.tags, "metadata": manager.metadata})

@@ -1,0 +1,153 @@
+"""The ``hookchain`` command line (click).
+
+``hookchain run`` renders a template, runs ``prompt | model`` and streams the
+answer to stdout through the enabled handlers; ``hookchain plugins``,
+``hookchain models`` and ``hookchain handlers`` list what is installed. Errors
+from bad input exit with status 2 and one line on stderr; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Optional
+
+import click
+
+from hookchain.errors import HookchainError
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=what)
+        out[key] = value
+    return out
+
+
+def _read_stdin() -> str:
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise click.UsageError(f"stdin is not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r}); re-encode it as UTF-8") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hookchain")
+def main() -> None:
+    """hookchain: prompt -> model pipelines with plugin models and handlers."""
+
+
+@main.command()
+@click.argument("template")
+@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="A template variable.")
+@click.option("-m", "--model", "model_name", help="Model name (default: the config's `model`).")
+@click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE", help="A model option.")
+@click.option("--handler", "handler_names", multiple=True, metavar="NAME", help="Enable a handler for this run.")
+@click.option("--system", help="A system message sent before the template.")
+@click.option("--no-stream", is_flag=True, help="Print the answer when complete instead of streaming it.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: see docs).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def run(template: str, variables: tuple[str, ...], model_name: Optional[str], options: tuple[str, ...],
+        handler_names: tuple[str, ...], system: Optional[str], no_stream: bool, config_path: Optional[str], debug: bool) -> None:
+    """Render TEMPLATE ('-' reads stdin) and stream the model's answer."""
+    try:
+        _run(template, _pairs(variables, "--var"), model_name, _pairs(options, "-o"), handler_names, system, no_stream, config_path)
+    except (HookchainError, TypeError, ValueError) as e:
+        if debug:
+            raise
+        raise click.ClickException(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted", err=True)
+        sys.exit(130)
+
+
+def _run(template: str, variables: dict[str, str], model_name: Optional[str], options: dict[str, str],
+         handler_names: tuple[str, ...], system: Optional[str], no_stream: bool, config_path: Optional[str]) -> None:
+    from hookchain import config as cfg
+    from hookchain.messages import SystemMessage
+    from hookchain.plugins import get_handler, get_model
+    from hookchain.prompts import ChatPromptTemplate
+
+    config = cfg.load(config_path) if config_path else (cfg.find() or cfg.load_default())
+    cfg.activate(config)
+    for name in handler_names:
+        if name not in config.handlers:
+            from hookchain.callbacks import enable_handler
+
+            enable_handler(get_handler(name))
+    if template == "-":
+        template = _read_stdin()
+    model_name = model_name or config.model
+    if not model_name:
+        raise click.UsageError(f"no model: pass -m NAME or set `model` in {config.source}")
+    model = get_model(model_name, **{**config.models.get(model_name, {}), **options})
+    parts: list[Any] = [SystemMessage(system)] if system else []
+    prompt = ChatPromptTemplate.from_messages([*parts, ("human", template)])
+    chain = prompt | model
+    if no_stream:
+        click.echo(chain.invoke(variables).text)
+        return
+    for chunk in chain.stream(variables):
+        click.echo(chunk.text, nl=False)
+        sys.stdout.flush()
+    click.echo()
+
+
+def _plugins_table(as_json: bool) -> None:
+    from hookchain.plugins import list_plugins
+
+    plugins = list_plugins()
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in plugins], indent=2))
+        return
+    if not plugins:
+        click.echo("no plugins installed (entry-point group 'hookchain')")
+    for p in plugins:
+        click.echo(f"{p.name}  {p.distribution or '-'} {p.version or ''}".rstrip())
+        click.echo(f"  hooks:    {', '.join(p.hooks) or '-'}")
+        click.echo(f"  models:   {', '.join(p.models) or '-'}")
+        click.echo(f"  handlers: {', '.join(p.handlers) or '-'}")
+        if p.error:
+            click.secho(f"  error:    {p.error}", fg="red")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List discovered plugins, what they register, and load errors."""
+    _plugins_table(as_json)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def models(as_json: bool) -> None:
+    """List registered model names and the plugins providing them."""
+    from hookchain.plugins import list_models
+
+    _names(list_models(), as_json)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def handlers(as_json: bool) -> None:
+    """List registered handler names and the plugins providing them."""
+    from hookchain.plugins import list_handlers
+
+    _names(list_handlers(), as_json)
+
+
+def _names(table: dict[str, list[str]], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(table, indent=2))
+        return
+    for name, providers in table.items():
+        click.echo(f"{name}  ({', '.join(providers)})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

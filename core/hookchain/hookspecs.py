@@ -1,0 +1,368 @@
+"""The hookchain plugin contract: every hook a plugin may implement.
+
+This module is the documentation of record. Three families of hooks live here:
+
+* **Registration hooks** (``register_models``, ``register_handlers``): called once,
+  when hookchain first needs its plugins, so that an installed distribution can
+  add chat models and callback handlers by name. Implement them with
+  ``@hookchain.hookimpl`` in the module your ``hookchain`` entry point names.
+* **Callback events** (``on_llm_start`` ... ``on_custom_event``): the full event
+  set of LangChain's ``BaseCallbackHandler``, with the same names and argument
+  names. ``hookchain.callbacks.BaseCallbackHandler`` mirrors these specs method
+  by method (a test holds them equal), so a handler subclass implements exactly
+  the methods below. Events are delivered to handler *objects* (constructor,
+  runtime and config-enabled handlers) by hookchain's dispatcher, which passes
+  LangChain's keyword arguments (``run_id``, ``parent_run_id``, ``tags``,
+  ``metadata``, ``name`` ...) through ``**kwargs`` as LangChain does. pluggy's own
+  call loop cannot do that (it passes only the arguments an implementation
+  names), which is why events do not go through ``pm.hook``.
+* Chat-model hooks that wrap each model call are added by a later version of the
+  contract; until then a model call costs no hook dispatch at all.
+
+Every event receives ``run_id`` (``uuid.UUID``) and ``parent_run_id``
+(``uuid.UUID | None``, ``None`` for a root run); start events also receive
+``tags`` (``list[str]``) and ``metadata`` (``dict[str, Any]``), inherited from
+the parent run as in LangChain.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
+from uuid import UUID
+
+import pluggy
+
+if TYPE_CHECKING:
+    from hookchain.messages import BaseMessage
+    from hookchain.outputs import ChatGenerationChunk, GenerationChunk, LLMResult
+
+PROJECT_NAME = "hookchain"
+#: Entry-point group under which plugin distributions register their module.
+ENTRY_POINT_GROUP = "hookchain"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+RegisterFn = Callable[[str, Callable[..., Any]], None]
+
+
+def _event(ignore_flag: Optional[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a callback-event hookspec; ``ignore_flag`` names the handler property
+    (e.g. ``"ignore_llm"``) that mutes the event, or ``None``."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.hookchain_ignore_flag = ignore_flag  # type: ignore[attr-defined]
+        return hookspec(fn)
+
+    return mark
+
+
+# --------------------------------------------------------------------------- #
+# Registration hooks
+# --------------------------------------------------------------------------- #
+
+
+@hookspec
+def register_models(register: RegisterFn) -> None:
+    """Add chat models by name.
+
+    Called once per process, the first time a model or plugin listing is needed.
+
+    Args:
+        register: ``register(name: str, factory)``. ``factory`` is a
+            ``hookchain.language_models.BaseChatModel`` subclass, or a callable
+            returning an instance of one. Options from config or the CLI's ``-o``
+            reach it as keyword arguments; a pydantic model class validates them
+            itself, a plain callable may declare ``options_model`` (a pydantic
+            model) as an attribute to have them validated first.
+    """
+
+
+@hookspec
+def register_handlers(register: RegisterFn) -> None:
+    """Add callback handlers by name.
+
+    Called once per process, like ``register_models``. Registered handlers stay
+    inert until a config file enables them (``[handlers.NAME]``), the CLI names
+    them (``--handler NAME``) or code builds one with ``hookchain.get_handler``.
+
+    Args:
+        register: ``register(name: str, factory)``. ``factory`` is a
+            ``hookchain.callbacks.BaseCallbackHandler`` subclass or a callable
+            returning one; options arrive as keyword arguments, validated against
+            the factory's ``options_model`` (a pydantic model) when it has one.
+    """
+
+
+# --------------------------------------------------------------------------- #
+# Callback events (as LangChain's BaseCallbackHandler)
+# --------------------------------------------------------------------------- #
+
+
+@_event('ignore_llm')
+def on_llm_start(
+    serialized: dict[str, Any],
+    prompts: list[str],
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    metadata: Optional[dict[str, Any]] = None,
+    **kwargs: Any,
+) -> Any:
+    """A text-completion LLM run starts with ``prompts`` (one string per prompt).
+
+    Also called for a chat model run when a handler's ``on_chat_model_start``
+    raises ``NotImplementedError``: the messages are then rendered to strings
+    ("Human: ...") as LangChain does.
+    """
+
+
+@_event('ignore_chat_model')
+def on_chat_model_start(
+    serialized: dict[str, Any],
+    messages: list[list[BaseMessage]],
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    metadata: Optional[dict[str, Any]] = None,
+    **kwargs: Any,
+) -> Any:
+    """A chat model run starts.
+
+    Args:
+        serialized: ``{"id": [module path..., class name], "name": str}``.
+        messages: one list of messages per prompt (one prompt per run).
+        kwargs: ``invocation_params`` (the model's identifying parameters with
+            ``_type`` and ``stop``), ``options`` (``{"stop": ...}``), ``name``
+            (the run name or ``None``), ``batch_size`` (``int``).
+    """
+
+
+@_event('ignore_llm')
+def on_llm_new_token(
+    token: str,
+    *,
+    chunk: Optional[Union[GenerationChunk, ChatGenerationChunk]] = None,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    **kwargs: Any,
+) -> Any:
+    """A model streamed one chunk; ``token`` is its text (``str``, may be empty).
+
+    Fired once per chunk the model's ``_stream``/``_astream`` yields, by the
+    framework itself (a model does not call it; as LangChain 1.x).
+    """
+
+
+@_event('ignore_llm')
+def on_llm_end(
+    response: LLMResult,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    **kwargs: Any,
+) -> Any:
+    """An LLM or chat model run ended with ``response`` (``generations[0]`` holds
+    this run's generations)."""
+
+
+@_event('ignore_llm')
+def on_llm_error(
+    error: BaseException,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    **kwargs: Any,
+) -> Any:
+    """An LLM or chat model run failed with ``error`` (re-raised after the event).
+    ``kwargs["response"]`` holds the ``LLMResult`` of what was produced so far."""
+
+
+@_event('ignore_chain')
+def on_chain_start(
+    serialized: dict[str, Any],
+    inputs: Any,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    metadata: Optional[dict[str, Any]] = None,
+    **kwargs: Any,
+) -> Any:
+    """A chain run (a sequence, a prompt, a lambda, a parallel map) starts.
+
+    ``serialized`` is ``{"id": [...], "name": str}``, never ``None`` (LangChain 1.x
+    passes ``None`` for sequences). ``kwargs["name"]`` is the run name and
+    ``kwargs["run_type"]`` is ``"prompt"`` for prompt templates.
+    """
+
+
+@_event('ignore_chain')
+def on_chain_end(
+    outputs: Any,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    **kwargs: Any,
+) -> Any:
+    """A chain run ended with ``outputs`` (the runnable's output object)."""
+
+
+@_event('ignore_chain')
+def on_chain_error(
+    error: BaseException,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    **kwargs: Any,
+) -> Any:
+    """A chain run failed with ``error``; the error then propagates unchanged."""
+
+
+@_event('ignore_agent')
+def on_tool_start(
+    serialized: dict[str, Any],
+    input_str: str,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    metadata: Optional[dict[str, Any]] = None,
+    inputs: Optional[dict[str, Any]] = None,
+    **kwargs: Any,
+) -> Any:
+    """A tool run starts with ``input_str`` (and structured ``inputs`` if any)."""
+
+
+@_event('ignore_agent')
+def on_tool_end(
+    output: Any,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    **kwargs: Any,
+) -> Any:
+    """A tool run ended with ``output``."""
+
+
+@_event('ignore_agent')
+def on_tool_error(
+    error: BaseException,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    **kwargs: Any,
+) -> Any:
+    """A tool run failed with ``error``."""
+
+
+@_event('ignore_retriever')
+def on_retriever_start(
+    serialized: dict[str, Any],
+    query: str,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    tags: Optional[list[str]] = None,
+    metadata: Optional[dict[str, Any]] = None,
+    **kwargs: Any,
+) -> Any:
+    """A retriever run starts with ``query``."""
+
+
+@_event('ignore_retriever')
+def on_retriever_end(
+    documents: Sequence[Any],
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    **kwargs: Any,
+) -> Any:
+    """A retriever run ended with ``documents``."""
+
+
+@_event('ignore_retriever')
+def on_retriever_error(
+    error: BaseException,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    **kwargs: Any,
+) -> Any:
+    """A retriever run failed with ``error``."""
+
+
+@_event(None)
+def on_text(
+    text: str,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    **kwargs: Any,
+) -> Any:
+    """A run emitted free ``text`` (as LangChain's ``on_text``)."""
+
+
+@_event('ignore_retry')
+def on_retry(
+    retry_state: Any,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    **kwargs: Any,
+) -> Any:
+    """A run is retrying; ``retry_state`` describes the attempt (e.g. tenacity's
+    ``RetryCallState``)."""
+
+
+@_event('ignore_agent')
+def on_agent_action(
+    action: Any,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    **kwargs: Any,
+) -> Any:
+    """An agent chose ``action``."""
+
+
+@_event('ignore_agent')
+def on_agent_finish(
+    finish: Any,
+    *,
+    run_id: UUID,
+    parent_run_id: Optional[UUID] = None,
+    **kwargs: Any,
+) -> Any:
+    """An agent finished with ``finish``."""
+
+
+@_event('ignore_custom_event')
+def on_custom_event(
+    name: str,
+    data: Any,
+    *,
+    run_id: UUID,
+    tags: Optional[list[str]] = None,
+    metadata: Optional[dict[str, Any]] = None,
+    **kwargs: Any,
+) -> Any:
+    """User code inside a run called ``dispatch_custom_event(name, data)``;
+    ``run_id`` is the run the event was dispatched from."""
+
+
+#: Callback events in declaration order, each mapped to the handler flag that
+#: mutes it (LangChain's ``ignore_*`` properties) or ``None``. Derived from the
+#: specs above: adding a spec adds the event everywhere.
+CALLBACK_EVENTS: dict[str, Optional[str]] = {
+    name: fn.hookchain_ignore_flag
+    for name, fn in list(globals().items())
+    if hasattr(fn, "hookchain_ignore_flag")
+}

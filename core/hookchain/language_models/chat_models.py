@@ -1,0 +1,299 @@
+"""Chat models (as ``langchain_core.language_models.chat_models``).
+
+Subclass ``BaseChatModel`` and implement ``_generate`` and ``_llm_type``;
+optionally ``_stream``, ``_agenerate``, ``_astream`` and ``_identifying_params``.
+Model options are pydantic fields (validated at construction; an unknown
+option is an error naming the allowed ones).
+
+How each entry point reaches your code, as LangChain 1.x:
+
+* ``invoke``: ``_generate``; with ``streaming=True`` and a ``_stream``, the
+  stream is consumed instead, so ``on_llm_new_token`` fires per chunk.
+* ``stream``: ``_stream``, else one chunk from ``_generate``.
+* ``ainvoke``: ``_agenerate``, else ``_generate`` in a worker thread.
+* ``astream``: ``_astream``, else ``_stream`` in a worker thread, else ``_agenerate``.
+
+The framework fires ``on_llm_new_token`` for every streamed chunk itself and
+does not pass ``run_manager`` to ``_stream``/``_astream``, so a model's own
+calls cannot double tokens. Unlike LangChain 1.x, ``stream`` does not append
+an extra empty chunk at the end (the seeds' ``c|a|t||`` holds).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hookchain.callbacks.manager import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForLLMRun,
+    CallbackManager,
+    CallbackManagerForLLMRun,
+)
+from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, convert_to_messages, message_chunk_to_message
+from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
+from hookchain.prompt_values import PromptValue
+from hookchain.runnables.base import Runnable
+from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
+
+__all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
+
+LanguageModelInput = Any  # PromptValue | str | Sequence[message-like]
+
+
+def _to_messages(input: Any) -> list[BaseMessage]:
+    if isinstance(input, PromptValue):
+        return input.to_messages()
+    if isinstance(input, str):
+        return [HumanMessage(input)]
+    if isinstance(input, Sequence):
+        return convert_to_messages(input)
+    raise TypeError(
+        f"a chat model takes a str, a list of messages or a PromptValue, got {type(input).__name__}"
+    )
+
+
+def _overrides(model: "BaseChatModel", name: str) -> bool:
+    return getattr(type(model), name) is not getattr(BaseChatModel, name)
+
+
+class BaseChatModel(Runnable, BaseModel):
+    """Base class of chat models; also the type every model plugin registers.
+
+    Fields:
+        callbacks: constructor callbacks (list of handlers); fire for this
+            model's own runs only.
+        tags, metadata: added to this model's runs (not inherited further).
+        streaming: when true, ``invoke`` streams internally through ``_stream``
+            so ``on_llm_new_token`` fires (as ``ChatOpenAI(streaming=True)``).
+        name: the run name (default: the class name).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", protected_namespaces=())
+
+    callbacks: Optional[Any] = Field(default=None, exclude=True)
+    tags: Optional[list[str]] = Field(default=None, exclude=True)
+    metadata: Optional[dict[str, Any]] = Field(default=None, exclude=True)
+    streaming: bool = False
+    name: Optional[str] = None
+
+    # -- what a subclass provides ---------------------------------------- #
+    @abstractmethod
+    def _generate(
+        self, messages: list[BaseMessage], stop: Optional[list[str]] = None,
+        run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any,
+    ) -> ChatResult:
+        """Answer ``messages``. If generation stops at a stop sequence, the
+        sequence should be included in the output (as the seeds ask)."""
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: Optional[list[str]] = None,
+        run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        raise NotImplementedError
+
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: Optional[list[str]] = None,
+        run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any,
+    ) -> ChatResult:
+        sync_rm = run_manager.get_sync() if run_manager else None
+        return await run_in_executor(None, self._generate, messages, stop, sync_rm, **kwargs)
+
+    async def _astream(
+        self, messages: list[BaseMessage], stop: Optional[list[str]] = None,
+        run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        if _overrides(self, "_stream"):  # the sync stream, one chunk per thread hop
+            it = self._stream(messages, stop, **kwargs)
+            sentinel = object()
+            while True:
+                chunk = await run_in_executor(None, next, it, sentinel)
+                if chunk is sentinel:
+                    return
+                yield chunk
+        else:
+            result = await self._agenerate(messages, stop, **kwargs)
+            message = result.generations[0].message
+            yield ChatGenerationChunk(
+                AIMessageChunk(**{f: getattr(message, f) for f, _ in AIMessage._fields}),
+                result.generations[0].generation_info,
+            )
+
+    @property
+    @abstractmethod
+    def _llm_type(self) -> str:
+        """A short string naming the kind of model, for logs and tracing."""
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        """Parameters that identify this model configuration (include ``model_name``)."""
+        return {}
+
+    # -- internals ---------------------------------------------------------- #
+    def _invocation_params(self, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {**self._identifying_params, "_type": self._llm_type, "stop": stop, **kwargs}
+
+    def _should_stream(self, async_api: bool) -> bool:
+        if not self.streaming:
+            return False
+        return _overrides(self, "_astream" if async_api else "_stream") or _overrides(self, "_stream")
+
+    def _configure(self, config: RunnableConfig, cls: type) -> Any:
+        return cls.configure(config.get("callbacks"), self.callbacks, False, config.get("tags"), self.tags, config.get("metadata"), self.metadata)
+
+    def _start_kwargs(self, config: RunnableConfig, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "invocation_params": self._invocation_params(stop, kwargs),
+            "options": {"stop": stop, **kwargs},
+            "name": config.get("run_name"),
+            "run_id": config.pop("run_id", None),
+            "batch_size": 1,
+        }
+
+    @staticmethod
+    def _finish(result: ChatResult, run_id: Any) -> LLMResult:
+        for i, generation in enumerate(result.generations):
+            if generation.message.id is None:
+                generation.message.id = f"run-{run_id}-{i}"
+        return LLMResult(generations=[result.generations], llm_output=result.llm_output)
+
+    @staticmethod
+    def _token(chunk: ChatGenerationChunk, run_id: Any) -> str:
+        if chunk.message.id is None:
+            chunk.message.id = f"run-{run_id}"
+        content = chunk.message.content
+        return content if isinstance(content, str) else chunk.text
+
+    @staticmethod
+    def _from_chunks(chunks: list[ChatGenerationChunk]) -> ChatResult:
+        if not chunks:
+            return ChatResult(generations=[ChatGeneration(AIMessage(""))])
+        total = chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0]
+        return ChatResult(generations=[ChatGeneration(message_chunk_to_message(total.message), total.generation_info)])
+
+    def _partial(self, chunks: list[ChatGenerationChunk]) -> LLMResult:
+        return LLMResult(generations=[self._from_chunks(chunks).generations] if chunks else [])
+
+    # -- Runnable API ------------------------------------------------------- #
+    def invoke(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> AIMessage:
+        """Answer ``input`` (a str, message list or prompt value) with one message.
+
+        Fires ``on_chat_model_start``, ``on_llm_new_token`` per chunk when
+        ``streaming``, then ``on_llm_end`` (or ``on_llm_error`` and re-raises).
+        The message gets id ``run-<run_id>-0`` if the model set none.
+        """
+        config = ensure_config(config)
+        messages = _to_messages(input)
+        rm = self._configure(config, CallbackManager).on_chat_model_start(
+            self._serialized, [messages], **self._start_kwargs(config, stop, kwargs))[0]
+        try:
+            if self._should_stream(async_api=False):
+                chunks = []
+                for chunk in self._stream(messages, stop, **kwargs):
+                    rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
+                    chunks.append(chunk)
+                result = self._from_chunks(chunks)
+            else:
+                result = self._generate(messages, stop, rm, **kwargs)
+            response = self._finish(result, rm.run_id)
+        except BaseException as e:
+            rm.on_llm_error(e, response=LLMResult(generations=[]))
+            raise
+        rm.on_llm_end(response)
+        return result.generations[0].message
+
+    async def ainvoke(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> AIMessage:
+        """Async ``invoke``: ``_agenerate`` (or ``_astream`` when ``streaming``)."""
+        config = ensure_config(config)
+        messages = _to_messages(input)
+        rm = (await self._configure(config, AsyncCallbackManager).on_chat_model_start(
+            self._serialized, [messages], **self._start_kwargs(config, stop, kwargs)))[0]
+        try:
+            if self._should_stream(async_api=True):
+                chunks = []
+                async for chunk in self._astream(messages, stop, **kwargs):
+                    await rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
+                    chunks.append(chunk)
+                result = self._from_chunks(chunks)
+            else:
+                result = await self._agenerate(messages, stop, rm, **kwargs)
+            response = self._finish(result, rm.run_id)
+        except BaseException as e:
+            await rm.on_llm_error(e, response=LLMResult(generations=[]))
+            raise
+        await rm.on_llm_end(response)
+        return result.generations[0].message
+
+    def stream(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> Iterator[AIMessageChunk]:
+        """Yield ``AIMessageChunk``s as ``_stream`` produces them, firing
+        ``on_llm_new_token`` for each; without ``_stream``, one chunk from
+        ``invoke``. Closing the stream early fires ``on_llm_error(GeneratorExit)``."""
+        if not _overrides(self, "_stream"):
+            yield self.invoke(input, config, stop=stop, **kwargs)
+            return
+        config = ensure_config(config)
+        messages = _to_messages(input)
+        rm = self._configure(config, CallbackManager).on_chat_model_start(
+            self._serialized, [messages], **self._start_kwargs(config, stop, kwargs))[0]
+        chunks: list[ChatGenerationChunk] = []
+        try:
+            for chunk in self._stream(messages, stop, **kwargs):
+                rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
+                chunks.append(chunk)
+                yield chunk.message
+            response = self._finish(self._from_chunks(chunks), rm.run_id)
+        except BaseException as e:
+            rm.on_llm_error(e, response=self._partial(chunks))
+            raise
+        rm.on_llm_end(response)
+
+    async def astream(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
+        """Async ``stream``: ``_astream`` (native, else ``_stream`` in a thread, else
+        one chunk from ``_agenerate``)."""
+        if not (_overrides(self, "_astream") or _overrides(self, "_stream")):
+            yield await self.ainvoke(input, config, stop=stop, **kwargs)
+            return
+        config = ensure_config(config)
+        messages = _to_messages(input)
+        rm = (await self._configure(config, AsyncCallbackManager).on_chat_model_start(
+            self._serialized, [messages], **self._start_kwargs(config, stop, kwargs)))[0]
+        chunks: list[ChatGenerationChunk] = []
+        it = self._astream(messages, stop, **kwargs)
+        try:
+            async for chunk in it:
+                await rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
+                chunks.append(chunk)
+                yield chunk.message
+            response = self._finish(self._from_chunks(chunks), rm.run_id)
+        except BaseException as e:
+            aclose = getattr(it, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            await rm.on_llm_error(e, response=self._partial(chunks))
+            raise
+        await rm.on_llm_end(response)
+
+    def __repr__(self) -> str:
+        # pydantic's repr would show every field; keep it short and secret-free.
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.__repr_args__() if k not in ("callbacks",))
+        return f"{type(self).__name__}({fields})"
+
+
+class SimpleChatModel(BaseChatModel):
+    """A chat model that implements ``_call(messages, stop, run_manager) -> str``
+    instead of ``_generate``."""
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Optional[list[str]] = None,
+        run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(AIMessage(self._call(messages, stop, run_manager, **kwargs)))])
+
+    @abstractmethod
+    def _call(
+        self, messages: list[BaseMessage], stop: Optional[list[str]] = None,
+        run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any,
+    ) -> str:
+        """Answer ``messages`` with a string."""

@@ -1,0 +1,281 @@
+"""Plugin discovery and the model/handler registry.
+
+Discovery reads the ``hookchain`` entry-point group once per process, lazily
+(the first time a model, handler or plugin listing is asked for). Each entry
+point is loaded on its own: one that fails to import is recorded with its error
+(shown by ``hookchain plugins``) and the others still load; pluggy's
+``load_setuptools_entrypoints`` would stop at the first failure. The
+registration hooks are then called plugin by plugin for the same reason, so a
+plugin raising in ``register_models`` loses only its own registrations.
+
+Environment:
+    HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD=1: load no entry points (plugins can
+        still be registered in code with ``register_plugin``).
+    HOOKCHAIN_PLUGINS=name,name: load only the entry points with these names.
+
+A name registered by two plugins is kept for both; using it is then an error
+naming both, resolved by qualifying it as ``PLUGIN:NAME``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import threading
+from typing import Any, Callable, Optional
+
+import pluggy
+
+from hookchain import hookspecs
+from hookchain.errors import OptionError, PluginError, UnknownNameError
+
+__all__ = [
+    "PluginInfo", "get_plugin_manager", "register_plugin", "list_plugins",
+    "list_models", "list_handlers", "get_model", "get_handler", "reset",
+]
+
+logger = logging.getLogger("hookchain.plugins")
+
+
+class PluginInfo:
+    """What ``hookchain plugins`` shows about one plugin.
+
+    Attributes:
+        name: entry-point name (or the name given to ``register_plugin``).
+        distribution, version: the installed distribution, when known.
+        hooks: names of the hooks it implements.
+        models, handlers: names it registered.
+        error: why it failed to load or register, else ``None``.
+    """
+
+    __slots__ = ("name", "distribution", "version", "hooks", "models", "handlers", "error")
+
+    def __init__(self, name: str, distribution: Optional[str] = None, version: Optional[str] = None) -> None:
+        self.name, self.distribution, self.version = name, distribution, version
+        self.hooks: list[str] = []
+        self.models: list[str] = []
+        self.handlers: list[str] = []
+        self.error: Optional[str] = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {s: getattr(self, s) for s in self.__slots__}
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.distribution} {self.version})" if self.distribution else self.name
+
+
+class _Entry:
+    __slots__ = ("name", "factory", "plugin")
+
+    def __init__(self, name: str, factory: Callable[..., Any], plugin: PluginInfo) -> None:
+        self.name, self.factory, self.plugin = name, factory, plugin
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.kinds: dict[str, dict[str, list[_Entry]]] = {"model": {}, "handler": {}}
+
+    # -- loading ------------------------------------------------------------ #
+    def discover(self) -> None:
+        if os.environ.get("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD"):
+            return
+        only = {n.strip() for n in os.environ.get("HOOKCHAIN_PLUGINS", "").split(",") if n.strip()} or None
+        try:
+            from importlib_metadata import entry_points
+        except ImportError:  # Python >= 3.12 without the backport
+            from importlib.metadata import entry_points  # type: ignore[assignment]
+        seen = set()
+        for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP):
+            if (only is not None and ep.name not in only) or (ep.name, ep.value) in seen:
+                continue
+            seen.add((ep.name, ep.value))
+            dist = getattr(ep, "dist", None)
+            info = PluginInfo(ep.name, dist.name if dist else None, dist.version if dist else None)
+            try:
+                obj = ep.load()
+            except Exception as e:  # noqa: BLE001 - any import failure is the plugin's
+                self._fail(info, f"failed to import {ep.value!r}: {type(e).__name__}: {e}")
+                continue
+            self.add(obj, info)
+
+    def _fail(self, info: PluginInfo, error: str) -> None:
+        info.error = error
+        self.plugins.setdefault(info.name, info)
+        logger.warning("hookchain plugin %s: %s", info.label, error)
+
+    def add(self, obj: Any, info: PluginInfo) -> None:
+        if info.name in self.plugins:
+            self._fail(PluginInfo(f"{info.name}#{len(self.plugins)}", info.distribution, info.version),
+                       f"plugin name {info.name!r} is already taken by {self.plugins[info.name].label}")
+            return
+        try:
+            self.pm.register(obj, name=info.name)
+        except Exception as e:  # noqa: BLE001 - pluggy validation errors
+            self._fail(info, f"invalid hook implementation: {e}")
+            return
+        self.plugins[info.name] = info
+        info.hooks = sorted(c.name for c in self.pm.get_hookcallers(obj) or [])
+        for hook_name, kind in (("register_models", "model"), ("register_handlers", "handler")):
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                if impl.plugin is obj:
+                    try:
+                        impl.function(register=self._register_fn(kind, info))
+                    except Exception as e:  # noqa: BLE001
+                        self._fail(info, f"{hook_name} raised {type(e).__name__}: {e}")
+
+    def _register_fn(self, kind: str, info: PluginInfo) -> Callable[[str, Callable[..., Any]], None]:
+        def register(name: str, factory: Callable[..., Any]) -> None:
+            if not isinstance(name, str) or not name or ":" in name:
+                raise PluginError(f"{kind} names must be non-empty strings without ':', got {name!r}")
+            if not callable(factory):
+                raise PluginError(f"{kind} {name!r} factory must be a class or callable, got {type(factory).__name__}")
+            self.kinds[kind].setdefault(name, []).append(_Entry(name, factory, info))
+            (info.models if kind == "model" else info.handlers).append(name)
+
+        return register
+
+    # -- lookup ----------------------------------------------------------------- #
+    def entry(self, kind: str, name: str) -> _Entry:
+        table = self.kinds[kind]
+        plugin, _, short = name.rpartition(":")
+        entries = table.get(short, [])
+        if plugin:
+            entries = [e for e in entries if e.plugin.name == plugin]
+        if not entries:
+            broken = [p.label for p in self.plugins.values() if p.error]
+            hint = f" Plugins that failed to load: {', '.join(broken)} (see `hookchain plugins`)." if broken else ""
+            raise UnknownNameError(kind, name, table, hint)
+        if len(entries) > 1:
+            raise PluginError(
+                f"{kind} {name!r} is registered by several plugins: "
+                f"{', '.join(e.plugin.label for e in entries)}; choose one as "
+                f"{' or '.join(repr(e.plugin.name + ':' + name) for e in entries)}"
+            )
+        return entries[0]
+
+
+_registry: Optional[_Registry] = None
+_lock = threading.Lock()
+
+
+def _get() -> _Registry:
+    global _registry
+    if _registry is None:
+        with _lock:
+            if _registry is None:
+                registry = _Registry()
+                registry.discover()
+                _registry = registry
+    return _registry
+
+
+def reset() -> None:
+    """Forget every loaded plugin; the next lookup discovers them again."""
+    global _registry
+    with _lock:
+        _registry = None
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process's pluggy ``PluginManager`` (plugins discovered)."""
+    return _get().pm
+
+
+def register_plugin(obj: Any, name: Optional[str] = None) -> PluginInfo:
+    """Register a module or object holding hookimpls, as if found through an
+    entry point (for applications and tests). Returns its ``PluginInfo``;
+    failures are recorded there rather than raised."""
+    info = PluginInfo(name or getattr(obj, "__name__", type(obj).__name__))
+    _get().add(obj, info)
+    return _get().plugins.get(info.name, info)
+
+
+def list_plugins() -> list[PluginInfo]:
+    """Every discovered plugin, including those that failed to load."""
+    return list(_get().plugins.values())
+
+
+def list_models() -> dict[str, list[str]]:
+    """Registered model names mapped to the plugins that registered them."""
+    return {n: [e.plugin.name for e in es] for n, es in sorted(_get().kinds["model"].items())}
+
+
+def list_handlers() -> dict[str, list[str]]:
+    """Registered handler names mapped to the plugins that registered them."""
+    return {n: [e.plugin.name for e in es] for n, es in sorted(_get().kinds["handler"].items())}
+
+
+def _allowed_options(factory: Any) -> list[str]:
+    options_model = getattr(factory, "options_model", None)
+    fields = getattr(options_model or factory, "model_fields", None)
+    if fields is not None:
+        return [f for f in fields if f != "callbacks"]
+    try:
+        return [p.name for p in inspect.signature(factory).parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
+
+
+def _explain(error: Any) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(x) for x in item["loc"]) or "(options)"
+        if item["type"] == "extra_forbidden":
+            parts.append(f"unknown option {where!r}")
+        else:
+            parts.append(f"option {where!r}: {item['msg']} (got {item.get('input')!r})" if item["type"] != "missing"
+                         else f"option {where!r} is required")
+    return "; ".join(parts)
+
+
+def _build(kind: str, name: str, expected: type, options: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    entry = _get().entry(kind, name)
+    factory = entry.factory
+    where = f"{kind} {name!r} (plugin {entry.plugin.label})"
+    allowed = _allowed_options(factory)
+    options_model = getattr(factory, "options_model", None)
+    try:
+        if options_model is not None:
+            validated = options_model(**options)
+            options = {f: getattr(validated, f) for f in options_model.model_fields}
+        elif not hasattr(factory, "model_fields"):
+            unknown = sorted(set(options) - set(allowed))
+            if unknown and not any(
+                p.kind is p.VAR_KEYWORD for p in inspect.signature(factory).parameters.values()
+            ):
+                raise OptionError(f"{where}: unknown option(s) {', '.join(map(repr, unknown))}; allowed options: {', '.join(allowed) or 'none'}")
+        obj = factory(**options)
+    except ValidationError as e:
+        raise OptionError(f"{where}: {_explain(e)}; allowed options: {', '.join(allowed) or 'none'}") from None
+    if not isinstance(obj, expected):
+        raise PluginError(f"{where}: factory returned {type(obj).__name__}, not a {expected.__name__}")
+    return obj
+
+
+def get_model(name: str, **options: Any) -> Any:
+    """Build the chat model registered as ``name`` (``"PLUGIN:NAME"`` to pick one
+    plugin's) with ``options`` (keyword options, validated).
+
+    Returns a ``hookchain.language_models.BaseChatModel``.
+    Raises ``UnknownNameError`` listing the known models, ``OptionError`` naming
+    the bad option and the allowed ones, ``PluginError`` when several plugins
+    claim ``name`` or the factory returns something else.
+    """
+    from hookchain.language_models import BaseChatModel
+
+    return _build("model", name, BaseChatModel, options)
+
+
+def get_handler(name: str, **options: Any) -> Any:
+    """Build the callback handler registered as ``name`` with ``options``; errors
+    as ``get_model``. Returns a ``BaseCallbackHandler`` or ``AsyncCallbackHandler``."""
+    from hookchain.callbacks.base import _HandlerBase
+
+    return _build("handler", name, _HandlerBase, options)

@@ -1,0 +1,20 @@
+"""Runnables and their config (as ``langchain_core.runnables``)."""
+
+from hookchain.runnables.base import (
+    Runnable,
+    RunnableAssign,
+    RunnableBinding,
+    RunnableLambda,
+    RunnableMap,
+    RunnableParallel,
+    RunnablePassthrough,
+    RunnableSequence,
+    coerce_to_runnable,
+)
+from hookchain.runnables.config import RunnableConfig, ensure_config, patch_config, run_in_executor
+
+__all__ = [
+    "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",
+    "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "coerce_to_runnable",
+    "RunnableConfig", "ensure_config", "patch_config", "run_in_executor",
+]

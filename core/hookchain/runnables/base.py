@@ -1,0 +1,697 @@
+"""The Runnable protocol and its compositions (as ``langchain_core.runnables``).
+
+``Runnable`` gives every component ``invoke``/``ainvoke``, ``batch``/``abatch``,
+``stream``/``astream``, ``transform``/``atransform`` and ``astream_events``, and
+``|`` builds a ``RunnableSequence``. Compositions here: ``RunnableSequence``,
+``RunnableLambda``, ``RunnableParallel``, ``RunnablePassthrough`` (with
+``assign``), ``RunnableBinding`` (``bind``, ``with_config``).
+
+Differences from LangChain, on purpose:
+* ``batch`` uses one process-wide thread pool and the calling thread also works
+  (no pool is created per call, and nested batches cannot deadlock);
+  ``max_concurrency`` bounds the items in flight.
+* ``on_chain_start`` always receives ``serialized={"id": [...], "name": ...}``
+  (LangChain 1.x passes ``None`` for sequences), and a streamed sequence
+  reports its real input at start (LangChain sends ``{"input": ""}`` first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import threading
+from abc import ABC, abstractmethod
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Optional, Sequence, Union
+
+from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
+from hookchain.runnables.config import (
+    RunnableConfig,
+    _shared_executor,
+    call_in_context,
+    ensure_config,
+    get_config_list,
+    merge_configs,
+    patch_config,
+    run_in_executor,
+    var_child_runnable_config,
+)
+
+__all__ = [
+    "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",
+    "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "coerce_to_runnable",
+]
+
+Input = Any
+Output = Any
+
+
+def _add(final: Any, chunk: Any) -> Any:
+    """Accumulate stream chunks with ``+`` (dicts merge key by key); a chunk that
+    cannot be added replaces the total (as LangChain)."""
+    if isinstance(final, dict) and isinstance(chunk, dict):
+        merged = dict(final)
+        for k, v in chunk.items():
+            merged[k] = _add(merged[k], v) if k in merged else v
+        return merged
+    try:
+        return final + chunk
+    except TypeError:
+        return chunk
+
+
+def _close(it: Any) -> None:
+    close = getattr(it, "close", None)
+    if close is not None:
+        close()
+
+
+async def _aclose(it: Any) -> None:
+    aclose = getattr(it, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def _tap(rm: Any, aiter: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    # astream_events' handler observes the output stream of chain runs.
+    for handler in rm.handlers:
+        tap = getattr(handler, "tap_output_aiter", None)
+        if tap is not None:
+            return tap(rm.run_id, aiter)
+    return aiter
+
+
+def _run_all(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int], return_exceptions: bool) -> list[Any]:
+    """Run ``calls`` concurrently on the shared pool, the calling thread working
+    too; at most ``max_concurrency`` at once. Results in order; the first error
+    (by position) is raised unless ``return_exceptions``."""
+    n = len(calls)
+    results: list[Any] = [None] * n
+    errors: list[Optional[BaseException]] = [None] * n
+    if n == 1 or max_concurrency == 1:
+        helpers = 0
+    else:
+        helpers = min(n, max_concurrency or n) - 1
+    position = iter(range(n))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = next(position, None)
+            if i is None:
+                return
+            try:
+                results[i] = calls[i]()
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors[i] = e
+
+    futures = [_shared_executor().submit(contextvars.copy_context().run, work) for _ in range(helpers)]
+    work()
+    for f in futures:
+        if not f.cancel():
+            f.result()
+    for i, e in enumerate(errors):
+        if e is not None:
+            if not return_exceptions:
+                raise e
+            results[i] = e
+    return results
+
+
+class Runnable(ABC):
+    """A unit of work that can be invoked, batched, streamed and composed.
+
+    Subclasses implement ``invoke``; the other methods have defaults built on it
+    (``ainvoke`` runs ``invoke`` in a thread, ``stream`` yields the single output).
+    """
+
+    # -- naming / introspection -------------------------------------------- #
+    def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
+        """The run name: ``name``, else the ``name`` attribute, else the class name."""
+        name = name or getattr(self, "name", None) or type(self).__name__
+        return f"{name}{suffix}" if suffix else name
+
+    @property
+    def _serialized(self) -> dict[str, Any]:
+        cls = type(self)
+        return {"id": [*cls.__module__.split("."), cls.__name__], "name": self.get_name()}
+
+    # -- chain-run plumbing shared by the compositions ---------------------- #
+    def _start_chain(self, config: RunnableConfig, input: Any, run_type: Optional[str] = None) -> Any:
+        cm = CallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
+        extra = {"run_type": run_type} if run_type else {}
+        return cm.on_chain_start(
+            self._serialized, input, run_id=config.pop("run_id", None),
+            name=config.get("run_name") or self.get_name(), **extra,
+        )
+
+    async def _astart_chain(self, config: RunnableConfig, input: Any, run_type: Optional[str] = None) -> Any:
+        cm = AsyncCallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
+        extra = {"run_type": run_type} if run_type else {}
+        return await cm.on_chain_start(
+            self._serialized, input, run_id=config.pop("run_id", None),
+            name=config.get("run_name") or self.get_name(), **extra,
+        )
+
+    def _call_with_config(
+        self, func: Callable[[Any, RunnableConfig, Any], Any], input: Any,
+        config: Optional[RunnableConfig], run_type: Optional[str] = None,
+    ) -> Any:
+        """Run ``func(input, config, run_manager)`` as one chain run: start event,
+        end event with its output, or error event then the error unchanged."""
+        config = ensure_config(config)
+        rm = self._start_chain(config, input, run_type)
+        try:
+            output = func(input, config, rm)
+        except BaseException as e:
+            rm.on_chain_error(e)
+            raise
+        rm.on_chain_end(output)
+        return output
+
+    async def _acall_with_config(
+        self, func: Callable[[Any, RunnableConfig, Any], Awaitable[Any]], input: Any,
+        config: Optional[RunnableConfig], run_type: Optional[str] = None,
+    ) -> Any:
+        config = ensure_config(config)
+        rm = await self._astart_chain(config, input, run_type)
+        try:
+            output = await func(input, config, rm)
+        except BaseException as e:
+            await rm.on_chain_error(e)
+            raise
+        await rm.on_chain_end(output)
+        return output
+
+    def _stream_with_config(
+        self, func: Callable[[Any, RunnableConfig, Any], Iterator[Any]], input: Any, config: Optional[RunnableConfig],
+    ) -> Iterator[Any]:
+        """Run ``func(input, config, run_manager)`` (a generator) as one chain run
+        whose output is the ``+`` of its chunks. Closing the stream early ends
+        the run with ``on_chain_error(GeneratorExit)``."""
+        config = ensure_config(config)
+        rm = self._start_chain(config, input)
+        it = func(input, config, rm)
+        final, got = None, False
+        try:
+            for chunk in it:
+                yield chunk
+                final, got = (_add(final, chunk) if got else chunk), True
+        except BaseException as e:
+            _close(it)
+            rm.on_chain_error(e)
+            raise
+        rm.on_chain_end(final)
+
+    async def _astream_with_config(
+        self, func: Callable[[Any, RunnableConfig, Any], AsyncIterator[Any]], input: Any, config: Optional[RunnableConfig],
+    ) -> AsyncIterator[Any]:
+        config = ensure_config(config)
+        rm = await self._astart_chain(config, input)
+        it = func(input, config, rm)
+        final, got = None, False
+        try:
+            async for chunk in _tap(rm, it):
+                yield chunk
+                final, got = (_add(final, chunk) if got else chunk), True
+        except BaseException as e:
+            await _aclose(it)
+            await rm.on_chain_error(e)
+            raise
+        await rm.on_chain_end(final)
+
+    # -- the protocol ------------------------------------------------------ #
+    @abstractmethod
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        """Transform one input into one output."""
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        """Async ``invoke``; by default ``invoke`` in a worker thread (context carried)."""
+        return await run_in_executor(config, self.invoke, input, config, **kwargs)
+
+    def batch(
+        self, inputs: Sequence[Input], config: Optional[Union[RunnableConfig, Sequence[RunnableConfig]]] = None,
+        *, return_exceptions: bool = False, **kwargs: Any,
+    ) -> list[Output]:
+        """``invoke`` each input, concurrently; outputs in input order.
+
+        ``config`` is one config for all or a list with one per input.
+        ``max_concurrency`` in it bounds the inputs in flight. With
+        ``return_exceptions`` an input's exception is returned in its place,
+        otherwise the first one (by position) is raised after all have run.
+        """
+        if not inputs:
+            return []
+        configs = get_config_list(config, len(inputs))
+        calls = [lambda i=i, c=c: self.invoke(i, c, **kwargs) for i, c in zip(inputs, configs)]
+        return _run_all(calls, configs[0].get("max_concurrency"), return_exceptions)
+
+    async def abatch(
+        self, inputs: Sequence[Input], config: Optional[Union[RunnableConfig, Sequence[RunnableConfig]]] = None,
+        *, return_exceptions: bool = False, **kwargs: Any,
+    ) -> list[Output]:
+        """``ainvoke`` each input as concurrent tasks (at most ``max_concurrency``
+        at once); same contract as ``batch``."""
+        if not inputs:
+            return []
+        configs = get_config_list(config, len(inputs))
+        limit = configs[0].get("max_concurrency")
+        semaphore = asyncio.Semaphore(limit) if limit else None
+
+        async def one(input: Any, cfg: RunnableConfig) -> Any:
+            try:
+                if semaphore is None:
+                    return await self.ainvoke(input, cfg, **kwargs)
+                async with semaphore:
+                    return await self.ainvoke(input, cfg, **kwargs)
+            except Exception as e:
+                if return_exceptions:
+                    return e
+                raise
+
+        return list(await asyncio.gather(*(one(i, c) for i, c in zip(inputs, configs))))
+
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        """Yield the output in chunks; by default one chunk, the ``invoke`` output."""
+        yield self.invoke(input, config, **kwargs)
+
+    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        """Async ``stream``; by default one chunk, the ``ainvoke`` output."""
+        yield await self.ainvoke(input, config, **kwargs)
+
+    def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        """Stream the output for a streamed input: by default the input chunks are
+        added up first, then ``stream`` runs on the total."""
+        final, got = None, False
+        for chunk in input:
+            final, got = (_add(final, chunk) if got else chunk), True
+        if got:
+            yield from self.stream(final, config, **kwargs)
+
+    async def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        """Async ``transform``."""
+        final, got = None, False
+        async for chunk in input:
+            final, got = (_add(final, chunk) if got else chunk), True
+        if got:
+            async for out in self.astream(final, config, **kwargs):
+                yield out
+
+    def astream_events(
+        self, input: Input, config: Optional[RunnableConfig] = None, *, version: str = "v2", **kwargs: Any,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Stream the run's events as dicts with LangChain's v2 schema: ``event``
+        (``on_chain_start``, ``on_chat_model_stream``...), ``name``, ``run_id``,
+        ``parent_ids``, ``tags``, ``metadata``, ``data``. Filters:
+        ``include_names``/``include_types``/``include_tags`` and their
+        ``exclude_`` forms. ``version="v1"`` is accepted and answered in the v2
+        schema. Raises ``ValueError`` for other versions."""
+        from hookchain.runnables.events import astream_events
+
+        return astream_events(self, input, config, version=version, **kwargs)
+
+    # -- composition ------------------------------------------------------- #
+    def __or__(self, other: Any) -> "RunnableSequence":
+        return RunnableSequence(self, coerce_to_runnable(other))
+
+    def __ror__(self, other: Any) -> "RunnableSequence":
+        return RunnableSequence(coerce_to_runnable(other), self)
+
+    def pipe(self, *others: Any, name: Optional[str] = None) -> "RunnableSequence":
+        """``self | others[0] | ...`` as one sequence."""
+        return RunnableSequence(self, *others, name=name)
+
+    def bind(self, **kwargs: Any) -> "RunnableBinding":
+        """A runnable that calls this one with ``kwargs`` added (e.g. ``stop=[...]``)."""
+        return RunnableBinding(bound=self, kwargs=kwargs)
+
+    def with_config(self, config: Optional[RunnableConfig] = None, **kwargs: Any) -> "RunnableBinding":
+        """A runnable that calls this one with ``config`` merged under each call's config."""
+        return RunnableBinding(bound=self, config={**(config or {}), **kwargs})  # type: ignore[typeddict-item]
+
+
+def coerce_to_runnable(thing: Any) -> Runnable:
+    """A runnable from a runnable, a callable (``RunnableLambda``) or a dict of
+    them (``RunnableParallel``). Raises ``TypeError`` for anything else."""
+    if isinstance(thing, Runnable):
+        return thing
+    if callable(thing):
+        return RunnableLambda(thing)
+    if isinstance(thing, Mapping):
+        return RunnableParallel(thing)
+    raise TypeError(
+        f"cannot compose a {type(thing).__name__} into a chain; use a Runnable, a function or a dict of them"
+    )
+
+
+class RunnableSequence(Runnable):
+    """Steps run one after the other, each output the next input (``a | b | c``).
+
+    A chain run wraps the steps; step ``i`` runs with tag ``seq:step:i``
+    (1-based). Streaming passes through every step's ``transform``, so output
+    streams as soon as the last step streams.
+    """
+
+    def __init__(self, *steps: Any, name: Optional[str] = None) -> None:
+        flat: list[Runnable] = []
+        for step in steps:
+            step = coerce_to_runnable(step)
+            flat.extend(step.steps if isinstance(step, RunnableSequence) and step.name is None else [step])
+        if len(flat) < 2:
+            raise ValueError(f"a RunnableSequence needs at least 2 steps, got {len(flat)}")
+        self.steps: list[Runnable] = flat
+        self.name = name
+
+    @property
+    def first(self) -> Runnable:
+        return self.steps[0]
+
+    @property
+    def last(self) -> Runnable:
+        return self.steps[-1]
+
+    @property
+    def middle(self) -> list[Runnable]:
+        return self.steps[1:-1]
+
+    def __repr__(self) -> str:
+        return "\n| ".join(repr(s) for s in self.steps)
+
+    def _step_config(self, config: RunnableConfig, rm: Any, i: int) -> RunnableConfig:
+        return patch_config(config, callbacks=rm.get_child(f"seq:step:{i + 1}"))
+
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
+            for i, step in enumerate(self.steps):
+                value = step.invoke(value, self._step_config(config, rm, i), **(kwargs if i == 0 else {}))
+            return value
+
+        return self._call_with_config(run, input, config)
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        async def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
+            for i, step in enumerate(self.steps):
+                value = await step.ainvoke(value, self._step_config(config, rm, i), **(kwargs if i == 0 else {}))
+            return value
+
+        return await self._acall_with_config(run, input, config)
+
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
+            it: Iterator[Any] = iter((value,))
+            for i, step in enumerate(self.steps):
+                it = step.transform(it, self._step_config(config, rm, i), **(kwargs if i == 0 else {}))
+            return it
+
+        return self._stream_with_config(run, input, config)
+
+    def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        final, got = None, False
+        for chunk in input:
+            final, got = (_add(final, chunk) if got else chunk), True
+        if got:
+            yield from self.stream(final, config, **kwargs)
+
+    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        async def source(value: Any) -> AsyncIterator[Any]:
+            yield value
+
+        def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+            it: AsyncIterator[Any] = source(value)
+            for i, step in enumerate(self.steps):
+                it = step.atransform(it, self._step_config(config, rm, i), **(kwargs if i == 0 else {}))
+            return it
+
+        async for chunk in self._astream_with_config(run, input, config):
+            yield chunk
+
+
+def _accepts_config(func: Callable[..., Any]) -> bool:
+    try:
+        return "config" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class RunnableLambda(Runnable):
+    """A function as a runnable: ``func(input)`` or ``func(input, config)``.
+
+    ``func`` may be sync or ``async def`` (or both: ``RunnableLambda(f, afunc=g)``);
+    a generator function streams its yields. Code inside ``func`` that invokes
+    other runnables joins this run's tree automatically. If ``func`` returns a
+    runnable, it is invoked with the same input (``recursion_limit`` bounds that).
+    """
+
+    def __init__(self, func: Callable[..., Any], afunc: Optional[Callable[..., Any]] = None, name: Optional[str] = None) -> None:
+        if not callable(func):
+            raise TypeError(f"RunnableLambda needs a callable, got {type(func).__name__}")
+        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+            self.func, self.afunc = None, func
+        else:
+            self.func, self.afunc = func, afunc
+        fn = self.func or self.afunc
+        self._pass_config = _accepts_config(fn)
+        self._is_gen = inspect.isgeneratorfunction(self.func) if self.func else False
+        self._is_agen = inspect.isasyncgenfunction(self.afunc) if self.afunc else False
+        fn_name = getattr(fn, "__name__", None)
+        self.name = name or (fn_name if fn_name and fn_name != "<lambda>" else "RunnableLambda")
+
+    def __repr__(self) -> str:
+        return f"RunnableLambda({self.name})"
+
+    def _args(self, input: Any, config: RunnableConfig) -> tuple:
+        return (input, config) if self._pass_config else (input,)
+
+    def _child(self, config: RunnableConfig, rm: Any) -> RunnableConfig:
+        return patch_config(config, callbacks=rm.get_child())
+
+    def _follow(self, output: Any, input: Any, config: RunnableConfig) -> Any:
+        if isinstance(output, Runnable):
+            limit = config.get("recursion_limit", 25)
+            if limit <= 0:
+                raise RecursionError(f"recursion_limit reached in {self.name}; raise it in the config")
+            return output.invoke(input, patch_config(config, recursion_limit=limit - 1))
+        return output
+
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        if self.func is None:
+            raise TypeError(f"{self.name} has only an async function; use ainvoke/astream")
+
+        def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
+            child = self._child(config, rm)
+            out = call_in_context(child, self.func, *self._args(value, child))
+            if self._is_gen:
+                final, got = None, False
+                for chunk in out:
+                    final, got = (_add(final, chunk) if got else chunk), True
+                out = final
+            return self._follow(out, value, child)
+
+        return self._call_with_config(run, input, config)
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        if self.afunc is None:
+            return await super().ainvoke(input, config, **kwargs)
+
+        async def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
+            child = self._child(config, rm)
+            token = var_child_runnable_config.set(child)
+            try:
+                if self._is_agen:
+                    final, got = None, False
+                    async for chunk in self.afunc(*self._args(value, child)):
+                        final, got = (_add(final, chunk) if got else chunk), True
+                    out = final
+                else:
+                    out = await self.afunc(*self._args(value, child))
+            finally:
+                var_child_runnable_config.reset(token)
+            if isinstance(out, Runnable):
+                return await out.ainvoke(value, child)
+            return out
+
+        return await self._acall_with_config(run, input, config)
+
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        if not self._is_gen:
+            yield self.invoke(input, config, **kwargs)
+            return
+
+        def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
+            child = self._child(config, rm)
+            ctx = contextvars.copy_context()
+            ctx.run(var_child_runnable_config.set, child)
+            gen = ctx.run(self.func, *self._args(value, child))
+            try:
+                while True:
+                    try:
+                        yield ctx.run(next, gen)
+                    except StopIteration:
+                        return
+            finally:
+                gen.close()
+
+        yield from self._stream_with_config(run, input, config)
+
+    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        if not self._is_agen:
+            yield await self.ainvoke(input, config, **kwargs)
+            return
+
+        async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+            child = self._child(config, rm)
+            token = var_child_runnable_config.set(child)
+            try:
+                async for chunk in self.afunc(*self._args(value, child)):
+                    yield chunk
+            finally:
+                var_child_runnable_config.reset(token)
+
+        async for chunk in self._astream_with_config(run, input, config):
+            yield chunk
+
+
+class RunnableParallel(Runnable):
+    """Runs several runnables on the same input; output is a dict of their outputs.
+
+    Built from a dict inside a sequence (``prompt | {"a": m1, "b": m2}``) or
+    directly. Branch ``key`` runs with tag ``map:key:KEY``; branches run
+    concurrently (threads for ``invoke``, tasks for ``ainvoke``).
+    """
+
+    def __init__(self, steps: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
+        merged = {**(steps or {}), **kwargs}
+        if not merged:
+            raise ValueError("RunnableParallel needs at least one branch")
+        self.steps: dict[str, Runnable] = {k: coerce_to_runnable(v) for k, v in merged.items()}
+        self.name = None
+
+    def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
+        return super().get_name(suffix, name=name or self.name or f"RunnableParallel<{','.join(self.steps)}>")
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k}: {v!r}" for k, v in self.steps.items()) + "}"
+
+    def _branch_configs(self, config: RunnableConfig, rm: Any) -> list[tuple[str, Runnable, RunnableConfig]]:
+        return [(k, step, patch_config(config, callbacks=rm.get_child(f"map:key:{k}"))) for k, step in self.steps.items()]
+
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> dict[str, Any]:
+        def run(value: Any, config: RunnableConfig, rm: Any) -> dict[str, Any]:
+            branches = self._branch_configs(config, rm)
+            calls = [lambda s=s, c=c: s.invoke(value, c) for _, s, c in branches]
+            outputs = _run_all(calls, config.get("max_concurrency"), False)
+            return {k: out for (k, _, _), out in zip(branches, outputs)}
+
+        return self._call_with_config(run, input, config)
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> dict[str, Any]:
+        async def run(value: Any, config: RunnableConfig, rm: Any) -> dict[str, Any]:
+            branches = self._branch_configs(config, rm)
+            outputs = await asyncio.gather(*(s.ainvoke(value, c) for _, s, c in branches))
+            return {k: out for (k, _, _), out in zip(branches, outputs)}
+
+        return await self._acall_with_config(run, input, config)
+
+
+RunnableMap = RunnableParallel
+
+
+class RunnablePassthrough(Runnable):
+    """Returns its input unchanged; ``RunnablePassthrough.assign(k=runnable)``
+    adds keys computed from the input dict."""
+
+    def __init__(self, name: Optional[str] = None) -> None:
+        self.name = name
+
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        return self._call_with_config(lambda v, c, rm: v, input, config)
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        async def identity(v: Any, c: RunnableConfig, rm: Any) -> Any:
+            return v
+
+        return await self._acall_with_config(identity, input, config)
+
+    @classmethod
+    def assign(cls, **kwargs: Any) -> "RunnableAssign":
+        """A runnable returning ``{**input, key: runnable.invoke(input) ...}``."""
+        return RunnableAssign(RunnableParallel(kwargs))
+
+
+class RunnableAssign(Runnable):
+    """Adds the outputs of a ``RunnableParallel`` to its dict input."""
+
+    def __init__(self, mapper: RunnableParallel) -> None:
+        self.mapper = mapper
+        self.name = None
+
+    def _check(self, value: Any) -> None:
+        if not isinstance(value, dict):
+            raise TypeError(f"RunnablePassthrough.assign needs a dict input, got {type(value).__name__}")
+
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> dict[str, Any]:
+        def run(value: Any, config: RunnableConfig, rm: Any) -> dict[str, Any]:
+            self._check(value)
+            return {**value, **self.mapper.invoke(value, patch_config(config, callbacks=rm.get_child()))}
+
+        return self._call_with_config(run, input, config)
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> dict[str, Any]:
+        async def run(value: Any, config: RunnableConfig, rm: Any) -> dict[str, Any]:
+            self._check(value)
+            return {**value, **await self.mapper.ainvoke(value, patch_config(config, callbacks=rm.get_child()))}
+
+        return await self._acall_with_config(run, input, config)
+
+
+class RunnableBinding(Runnable):
+    """Another runnable with fixed call ``kwargs`` and a default ``config``
+    (what ``bind`` and ``with_config`` return). It adds no run of its own."""
+
+    def __init__(self, *, bound: Runnable, kwargs: Optional[dict[str, Any]] = None, config: Optional[RunnableConfig] = None) -> None:
+        if isinstance(bound, RunnableBinding):  # flatten bind().with_config()...
+            kwargs = {**bound.kwargs, **(kwargs or {})}
+            config = merge_configs(bound.config, config)
+            bound = bound.bound
+        self.bound = bound
+        self.kwargs = kwargs or {}
+        self.config: RunnableConfig = config or {}
+        self.name = None
+
+    def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
+        return self.bound.get_name(suffix, name=name)
+
+    def __repr__(self) -> str:
+        return f"RunnableBinding(bound={self.bound!r}, kwargs={self.kwargs!r}, config={self.config!r})"
+
+    def _merge(self, config: Optional[RunnableConfig]) -> RunnableConfig:
+        return merge_configs(self.config, config) if self.config else (config or {})  # type: ignore[return-value]
+
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        return self.bound.invoke(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        return await self.bound.ainvoke(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+    def batch(self, inputs: Sequence[Input], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any) -> list[Output]:
+        configs = [self._merge(c) for c in get_config_list(config, len(inputs))] if inputs else []
+        return self.bound.batch(inputs, configs, return_exceptions=return_exceptions, **{**self.kwargs, **kwargs})
+
+    async def abatch(self, inputs: Sequence[Input], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any) -> list[Output]:
+        configs = [self._merge(c) for c in get_config_list(config, len(inputs))] if inputs else []
+        return await self.bound.abatch(inputs, configs, return_exceptions=return_exceptions, **{**self.kwargs, **kwargs})
+
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        yield from self.bound.stream(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        async for chunk in self.bound.astream(input, self._merge(config), **{**self.kwargs, **kwargs}):
+            yield chunk
+
+    def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        yield from self.bound.transform(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+    async def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        async for chunk in self.bound.atransform(input, self._merge(config), **{**self.kwargs, **kwargs}):
+            yield chunk

@@ -1,0 +1,183 @@
+"""``astream_events``: a run's callback events as a stream of dicts, in
+LangChain's v2 schema (``event``, ``name``, ``run_id``, ``parent_ids``,
+``tags``, ``metadata``, ``data``).
+
+It is built on the callback system itself: an ``AsyncCallbackHandler`` that
+runs inline is added to the run's callbacks and turns every event into a dict
+on a queue, while the run proceeds in its own task; chain runs also pass their
+output stream through ``tap_output_aiter`` to produce ``on_chain_stream``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator, Optional, Sequence
+from uuid import UUID
+
+from hookchain.callbacks.base import AsyncCallbackHandler
+from hookchain.runnables.config import RunnableConfig, ensure_config
+
+_DONE = object()
+
+
+class _RunInfo:
+    __slots__ = ("name", "tags", "metadata", "kind", "inputs", "parent_ids")
+
+    def __init__(self, name: str, tags: list[str], metadata: dict[str, Any], kind: str, inputs: Any, parent_ids: list[str]):
+        self.name, self.tags, self.metadata, self.kind = name, tags, metadata, kind
+        self.inputs, self.parent_ids = inputs, parent_ids
+
+
+class _EventStreamHandler(AsyncCallbackHandler):
+    run_inline = True
+
+    def __init__(self, queue: asyncio.Queue, filters: dict[str, Optional[Sequence[str]]]) -> None:
+        self.queue = queue
+        self.runs: dict[UUID, _RunInfo] = {}
+        self.filters = filters
+        self.root: Optional[UUID] = None
+
+    # -- bookkeeping --------------------------------------------------------- #
+    def _keep(self, info: _RunInfo) -> bool:
+        f = self.filters
+        if f["include_names"] is None and f["include_types"] is None and f["include_tags"] is None:
+            keep = True
+        else:
+            keep = (
+                (f["include_names"] is not None and info.name in f["include_names"])
+                or (f["include_types"] is not None and info.kind in f["include_types"])
+                or (f["include_tags"] is not None and any(t in f["include_tags"] for t in info.tags))
+            )
+        if f["exclude_names"] is not None and info.name in f["exclude_names"]:
+            return False
+        if f["exclude_types"] is not None and info.kind in f["exclude_types"]:
+            return False
+        if f["exclude_tags"] is not None and any(t in f["exclude_tags"] for t in info.tags):
+            return False
+        return keep
+
+    def _send(self, event: str, run_id: UUID, info: _RunInfo, data: dict[str, Any]) -> None:
+        if self._keep(info):
+            self.queue.put_nowait({
+                "event": event, "name": info.name, "run_id": str(run_id), "parent_ids": info.parent_ids,
+                "tags": list(info.tags), "metadata": dict(info.metadata), "data": data,
+            })
+
+    def _open(self, run_id: UUID, parent_run_id: Optional[UUID], name: str, tags: Any, metadata: Any, kind: str, inputs: Any) -> _RunInfo:
+        if parent_run_id is None or parent_run_id not in self.runs:
+            parent_ids: list[str] = []
+            if self.root is None:
+                self.root = run_id
+        else:
+            parent = self.runs[parent_run_id]
+            parent_ids = [*parent.parent_ids, str(parent_run_id)]
+        info = _RunInfo(name, list(tags or []), dict(metadata or {}), kind, inputs, parent_ids)
+        self.runs[run_id] = info
+        return info
+
+    def _end_data(self, run_id: UUID, info: _RunInfo, output: Any) -> dict[str, Any]:
+        return {"output": output} if run_id == self.root else {"output": output, "input": info.inputs}
+
+    # -- events ---------------------------------------------------------------- #
+    async def on_chat_model_start(self, serialized: dict[str, Any], messages: list, *, run_id: UUID, parent_run_id: Optional[UUID] = None, tags: Any = None, metadata: Any = None, name: Optional[str] = None, **kwargs: Any) -> None:
+        info = self._open(run_id, parent_run_id, name or serialized.get("name", "chat_model"), tags, metadata, "chat_model", {"messages": messages})
+        self._send("on_chat_model_start", run_id, info, {"input": info.inputs})
+
+    async def on_llm_new_token(self, token: str, *, chunk: Any = None, run_id: UUID, **kwargs: Any) -> None:
+        info = self.runs.get(run_id)
+        if info is not None and chunk is not None:
+            self._send("on_chat_model_stream", run_id, info, {"chunk": chunk.message})
+
+    async def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        info = self.runs.pop(run_id, None)
+        if info is not None:
+            generations = response.generations[0] if response.generations else []
+            output = generations[0].message if generations else None
+            self._send("on_chat_model_end", run_id, info, self._end_data(run_id, info, output))
+
+    async def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self.runs.pop(run_id, None)
+
+    async def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: Optional[UUID] = None, tags: Any = None, metadata: Any = None, name: Optional[str] = None, run_type: Optional[str] = None, **kwargs: Any) -> None:
+        kind = "prompt" if run_type == "prompt" else "chain"
+        info = self._open(run_id, parent_run_id, name or (serialized or {}).get("name", "chain"), tags, metadata, kind, inputs)
+        self._send(f"on_{kind}_start", run_id, info, {"input": inputs})
+
+    async def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        info = self.runs.pop(run_id, None)
+        if info is not None:
+            self._send(f"on_{info.kind}_end", run_id, info, self._end_data(run_id, info, outputs))
+
+    async def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self.runs.pop(run_id, None)
+
+    async def on_custom_event(self, name: str, data: Any, *, run_id: UUID, tags: Any = None, metadata: Any = None, **kwargs: Any) -> None:
+        info = self.runs.get(run_id)
+        parent_ids = [*info.parent_ids] if info else []
+        custom = _RunInfo(name, list(tags or []), dict(metadata or {}), "custom", None, parent_ids)
+        self._send("on_custom_event", run_id, custom, data)
+
+    async def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for chunk in output:
+            info = self.runs.get(run_id)
+            if info is not None and info.kind == "chain":
+                self._send("on_chain_stream", run_id, info, {"chunk": chunk})
+            yield chunk
+
+
+async def astream_events(
+    runnable: Any,
+    input: Any,
+    config: Optional[RunnableConfig] = None,
+    *,
+    version: str = "v2",
+    include_names: Optional[Sequence[str]] = None,
+    include_types: Optional[Sequence[str]] = None,
+    include_tags: Optional[Sequence[str]] = None,
+    exclude_names: Optional[Sequence[str]] = None,
+    exclude_types: Optional[Sequence[str]] = None,
+    exclude_tags: Optional[Sequence[str]] = None,
+    **kwargs: Any,
+) -> AsyncIterator[dict[str, Any]]:
+    """See ``Runnable.astream_events``. The run executes in its own task; closing
+    this iterator early cancels it, which ends its open runs with error events."""
+    if version not in ("v1", "v2"):
+        raise ValueError(f"astream_events supports version='v2' (and 'v1', answered as v2), got {version!r}")
+    queue: asyncio.Queue = asyncio.Queue()
+    handler = _EventStreamHandler(queue, {
+        "include_names": include_names, "include_types": include_types, "include_tags": include_tags,
+        "exclude_names": exclude_names, "exclude_types": exclude_types, "exclude_tags": exclude_tags,
+    })
+    config = ensure_config(config)
+    callbacks = config.get("callbacks")
+    if callbacks is None:
+        config["callbacks"] = [handler]
+    elif isinstance(callbacks, list):
+        config["callbacks"] = [*callbacks, handler]
+    else:
+        callbacks = callbacks.copy()
+        callbacks.add_handler(handler, inherit=True)
+        config["callbacks"] = callbacks
+
+    async def drive() -> None:
+        try:
+            async for _ in runnable.astream(input, config, **kwargs):
+                pass
+        finally:
+            queue.put_nowait(_DONE)
+
+    task = asyncio.ensure_future(drive())
+    try:
+        while True:
+            event = await queue.get()
+            if event is _DONE:
+                break
+            yield event
+        await task  # re-raise the run's error, if any
+    finally:
+        if not task.done():
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass

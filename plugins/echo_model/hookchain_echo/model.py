@@ -1,0 +1,73 @@
+"""The echo chat model: the seeds' ``CustomChatModelAdvanced`` made real."""
+
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
+
+from hookchain.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from hookchain.language_models import BaseChatModel
+from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage
+from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+
+class EchoChatModel(BaseChatModel):
+    """Echoes the first ``n`` characters of the last message's text.
+
+    Streams one character per chunk. With ``stop`` sequences, the echo is cut
+    just after the first occurrence of any of them (the stop sequence included,
+    as the seeds ask). Native sync and async paths; no I/O.
+
+    Example:
+        model = EchoChatModel(n=3)
+        model.invoke("hello")   # AIMessage(content='hel', ...)
+    """
+
+    model_name: str = "echo"
+    """Reported in ``_identifying_params`` and ``response_metadata``."""
+    n: int = Field(default=200, ge=0)
+    """How many characters of the last message to echo (characters, >= 0)."""
+
+    def _answer(self, messages: List[BaseMessage], stop: Optional[List[str]]) -> tuple:
+        if not messages:
+            raise ValueError("EchoChatModel needs at least one message")
+        text = messages[-1].text[: self.n]
+        reason = "length" if len(messages[-1].text) > self.n else "stop"
+        cut = None
+        for s in stop or ():
+            i = text.find(s) if s else -1
+            if i >= 0 and (cut is None or i + len(s) < cut):
+                cut = i + len(s)
+        if cut is not None:
+            text, reason = text[:cut], "stop_sequence"
+        return text, {"model_name": self.model_name, "finish_reason": reason}
+
+    def _generate(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
+                  run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any) -> ChatResult:
+        text, meta = self._answer(messages, stop)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text, response_metadata=meta))])
+
+    async def _agenerate(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
+                         run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any) -> ChatResult:
+        return self._generate(messages, stop, **kwargs)
+
+    def _chunks(self, messages: List[BaseMessage], stop: Optional[List[str]]) -> Iterator[ChatGenerationChunk]:
+        text, meta = self._answer(messages, stop)
+        for char in text:
+            yield ChatGenerationChunk(message=AIMessageChunk(content=char))
+        yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata=meta))
+
+    def _stream(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
+                run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        return self._chunks(messages, stop)
+
+    async def _astream(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
+                       run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        for chunk in self._chunks(messages, stop):
+            yield chunk
+
+    @property
+    def _llm_type(self) -> str:
+        return "echo"
+
+    @property
+    def _identifying_params(self) -> Dict[str, Any]:
+        return {"model_name": self.model_name, "n": self.n}
