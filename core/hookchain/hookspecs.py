@@ -208,7 +208,6 @@ def on_chain_end(
     *,
     run_id: UUID,
     parent_run_id: Optional[UUID] = None,
-    tags: Optional[list[str]] = None,
     **kwargs: Any,
 ) -> Any:
     """A chain run ended with ``outputs`` (the runnable's output object)."""
@@ -220,7 +219,6 @@ def on_chain_error(
     *,
     run_id: UUID,
     parent_run_id: Optional[UUID] = None,
-    tags: Optional[list[str]] = None,
     **kwargs: Any,
 ) -> Any:
     """A chain run failed with ``error``; the error then propagates unchanged."""

@@ -1,0 +1,39 @@
+"""Shared fixtures: a recording handler and isolation of process-global state."""
+
+from __future__ import annotations
+
+import pytest
+
+from hookchain.callbacks import BaseCallbackHandler
+from hookchain.callbacks import manager as _manager
+
+
+def _recording(event: str):
+    def method(self, *args, run_id=None, parent_run_id=None, **kwargs):
+        self.events.append((event, run_id, parent_run_id, args, kwargs))
+
+    return method
+
+
+def _init(self) -> None:
+    self.events = []
+
+
+#: Records ``(event, run_id, parent_run_id, args, kwargs)`` for every callback event.
+Recorder = type(
+    "Recorder",
+    (BaseCallbackHandler,),
+    {"__init__": _init, **{event: _recording(event) for event in _manager.CALLBACK_EVENTS}},
+)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(autouse=True)
+def _no_global_handlers(monkeypatch):
+    """No config file is read and no handler is enabled unless a test does it."""
+    monkeypatch.setattr(_manager, "_enabled", ())
+    monkeypatch.setattr(_manager, "_autoload_pending", False)
