@@ -3,7 +3,7 @@
 ``hookchain run`` renders a template, runs ``prompt | model`` and streams the
 answer to stdout through the enabled handlers; ``hookchain plugins``,
 ``hookchain models`` and ``hookchain handlers`` list what is installed. Errors
-from bad input exit with status 2 and one line on stderr; ``--debug`` shows the
+from bad input exit with a non-zero status and one line on stderr; ``--debug`` shows the
 traceback instead.
 """
 
