@@ -104,7 +104,10 @@ class Config:
             try:
                 out.append(get_handler(name, **options))
             except HookchainError as e:
-                raise type(e)(f"{self.source}: [handlers.{name}]: {e}") from None
+                # Reword in place: not every error class takes just a message
+                # (UnknownNameError(kind, name, known)), and its attributes stay.
+                e.args = (f"{self.source}: [handlers.{name}]: {e}", *e.args[1:])
+                raise e from None
         return out
 
 
@@ -141,7 +144,9 @@ def find() -> Optional[Config]:
     if local.is_file():
         return load(local)
     pyproject = Path("pyproject.toml")
-    if pyproject.is_file() and b"[tool.hookchain]" in pyproject.read_bytes():
+    # "tool.hookchain" also matches sub-tables ([tool.hookchain.handlers.stdout])
+    # and dotted keys, which define the table without a [tool.hookchain] header.
+    if pyproject.is_file() and b"tool.hookchain" in pyproject.read_bytes():
         return load(pyproject)
     return None
 

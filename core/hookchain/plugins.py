@@ -104,38 +104,45 @@ class _Registry:
             self.add(obj, info)
 
     def _fail(self, info: PluginInfo, error: str) -> None:
-        info.error = error
+        info.error = error if info.error is None else f"{info.error}; {error}"
         self.plugins.setdefault(info.name, info)
         logger.warning("hookchain plugin %s: %s", info.label, error)
 
-    def add(self, obj: Any, info: PluginInfo) -> None:
+    def add(self, obj: Any, info: PluginInfo) -> PluginInfo:
+        """Register ``obj`` as plugin ``info.name``; returns the ``PluginInfo``
+        recording the outcome (a renamed one with an error if the name is taken)."""
         if info.name in self.plugins:
-            self._fail(PluginInfo(f"{info.name}#{len(self.plugins)}", info.distribution, info.version),
-                       f"plugin name {info.name!r} is already taken by {self.plugins[info.name].label}")
-            return
+            taken = PluginInfo(f"{info.name}#{len(self.plugins)}", info.distribution, info.version)
+            self._fail(taken, f"plugin name {info.name!r} is already taken by {self.plugins[info.name].label}")
+            return taken
         try:
             self.pm.register(obj, name=info.name)
         except Exception as e:  # noqa: BLE001 - pluggy validation errors
             self._fail(info, f"invalid hook implementation: {e}")
-            return
+            return info
         self.plugins[info.name] = info
         info.hooks = sorted(c.name for c in self.pm.get_hookcallers(obj) or [])
         for hook_name, kind in (("register_models", "model"), ("register_handlers", "handler")):
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 if impl.plugin is obj:
+                    staged: list[_Entry] = []
                     try:
-                        impl.function(register=self._register_fn(kind, info))
-                    except Exception as e:  # noqa: BLE001
+                        impl.function(register=self._register_fn(kind, info, staged))
+                    except Exception as e:  # noqa: BLE001 - the hook's registrations are dropped
                         self._fail(info, f"{hook_name} raised {type(e).__name__}: {e}")
+                        continue
+                    for entry in staged:
+                        self.kinds[kind].setdefault(entry.name, []).append(entry)
+                        (info.models if kind == "model" else info.handlers).append(entry.name)
+        return info
 
-    def _register_fn(self, kind: str, info: PluginInfo) -> Callable[[str, Callable[..., Any]], None]:
+    def _register_fn(self, kind: str, info: PluginInfo, staged: list[_Entry]) -> Callable[[str, Callable[..., Any]], None]:
         def register(name: str, factory: Callable[..., Any]) -> None:
             if not isinstance(name, str) or not name or ":" in name:
                 raise PluginError(f"{kind} names must be non-empty strings without ':', got {name!r}")
             if not callable(factory):
                 raise PluginError(f"{kind} {name!r} factory must be a class or callable, got {type(factory).__name__}")
-            self.kinds[kind].setdefault(name, []).append(_Entry(name, factory, info))
-            (info.models if kind == "model" else info.handlers).append(name)
+            staged.append(_Entry(name, factory, info))
 
         return register
 
@@ -191,8 +198,7 @@ def register_plugin(obj: Any, name: Optional[str] = None) -> PluginInfo:
     entry point (for applications and tests). Returns its ``PluginInfo``;
     failures are recorded there rather than raised."""
     info = PluginInfo(name or getattr(obj, "__name__", type(obj).__name__))
-    _get().add(obj, info)
-    return _get().plugins.get(info.name, info)
+    return _get().add(obj, info)
 
 
 def list_plugins() -> list[PluginInfo]:

@@ -32,11 +32,18 @@ _SELF = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 def _no_op(name: str, asynchronous: bool) -> Callable[..., Any]:
     spec = getattr(hookspecs, name)
+    # As LangChain's, the default on_chat_model_start raises
+    # NotImplementedError: the dispatcher then calls on_llm_start instead.
+    fallback = name == "on_chat_model_start"
     if asynchronous:
         async def method(self: Any, *args: Any, **kwargs: Any) -> None:
+            if fallback:
+                raise NotImplementedError(f"{type(self).__name__} does not implement on_chat_model_start")
             return None
     else:
         def method(self: Any, *args: Any, **kwargs: Any) -> None:
+            if fallback:
+                raise NotImplementedError(f"{type(self).__name__} does not implement on_chat_model_start")
             return None
     sig = inspect.signature(spec)
     method.__signature__ = sig.replace(parameters=[_SELF, *sig.parameters.values()])  # type: ignore[attr-defined]
@@ -75,6 +82,12 @@ class _HandlerBase:
             events.add(name)
             if inspect.iscoroutinefunction(method):
                 async_events.add(name)
+        if "on_llm_start" in events and "on_chat_model_start" not in events:
+            # A handler with only on_llm_start gets it for chat models too,
+            # through the default on_chat_model_start's NotImplementedError.
+            events.add("on_chat_model_start")
+            if inspect.iscoroutinefunction(cls.on_chat_model_start):  # type: ignore[attr-defined]
+                async_events.add("on_chat_model_start")
         cls._hc_events = frozenset(events)
         cls._hc_async_events = frozenset(async_events)
         for attr in vars(cls):

@@ -135,8 +135,10 @@ class BaseChatModel(Runnable, BaseModel):
     def _invocation_params(self, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
         return {**self._identifying_params, "_type": self._llm_type, "stop": stop, **kwargs}
 
-    def _should_stream(self, async_api: bool) -> bool:
-        if not self.streaming:
+    def _should_stream(self, async_api: bool, handlers: Sequence[Any] = ()) -> bool:
+        # As LangChain: stream when ``streaming`` is set or when a handler
+        # consumes the stream (astream_events' handler).
+        if not (self.streaming or any(getattr(h, "_hc_consumes_stream", False) for h in handlers)):
             return False
         return _overrides(self, "_astream" if async_api else "_stream") or _overrides(self, "_stream")
 
@@ -167,14 +169,25 @@ class BaseChatModel(Runnable, BaseModel):
         return content if isinstance(content, str) else chunk.text
 
     @staticmethod
-    def _from_chunks(chunks: list[ChatGenerationChunk]) -> ChatResult:
+    def _merged(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
+        return chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0]
+
+    @classmethod
+    def _from_chunks(cls, chunks: list[ChatGenerationChunk]) -> ChatResult:
         if not chunks:
             return ChatResult(generations=[ChatGeneration(AIMessage(""))])
-        total = chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0]
+        total = cls._merged(chunks)
         return ChatResult(generations=[ChatGeneration(message_chunk_to_message(total.message), total.generation_info)])
 
+    def _streamed(self, chunks: list[ChatGenerationChunk], run_id: Any) -> LLMResult:
+        # As LangChain: stream()/astream() end with the merged chunk itself
+        # (an AIMessageChunk, also what astream_events reports as output).
+        if not chunks:
+            return self._finish(self._from_chunks(chunks), run_id)
+        return LLMResult(generations=[[self._merged(chunks)]])
+
     def _partial(self, chunks: list[ChatGenerationChunk]) -> LLMResult:
-        return LLMResult(generations=[self._from_chunks(chunks).generations] if chunks else [])
+        return LLMResult(generations=[[self._merged(chunks)]] if chunks else [])
 
     # -- Runnable API ------------------------------------------------------- #
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> AIMessage:
@@ -189,7 +202,7 @@ class BaseChatModel(Runnable, BaseModel):
         rm = self._configure(config, CallbackManager).on_chat_model_start(
             self._serialized, [messages], **self._start_kwargs(config, stop, kwargs))[0]
         try:
-            if self._should_stream(async_api=False):
+            if self._should_stream(async_api=False, handlers=rm.handlers):
                 chunks = []
                 for chunk in self._stream(messages, stop, **kwargs):
                     rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
@@ -211,7 +224,7 @@ class BaseChatModel(Runnable, BaseModel):
         rm = (await self._configure(config, AsyncCallbackManager).on_chat_model_start(
             self._serialized, [messages], **self._start_kwargs(config, stop, kwargs)))[0]
         try:
-            if self._should_stream(async_api=True):
+            if self._should_stream(async_api=True, handlers=rm.handlers):
                 chunks = []
                 async for chunk in self._astream(messages, stop, **kwargs):
                     await rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
@@ -243,7 +256,7 @@ class BaseChatModel(Runnable, BaseModel):
                 rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
                 chunks.append(chunk)
                 yield chunk.message
-            response = self._finish(self._from_chunks(chunks), rm.run_id)
+            response = self._streamed(chunks, rm.run_id)
         except BaseException as e:
             rm.on_llm_error(e, response=self._partial(chunks))
             raise
@@ -266,7 +279,7 @@ class BaseChatModel(Runnable, BaseModel):
                 await rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
                 chunks.append(chunk)
                 yield chunk.message
-            response = self._finish(self._from_chunks(chunks), rm.run_id)
+            response = self._streamed(chunks, rm.run_id)
         except BaseException as e:
             aclose = getattr(it, "aclose", None)
             if aclose is not None:

@@ -474,44 +474,42 @@ class RunnableLambda(Runnable):
             return output.invoke(input, patch_config(config, recursion_limit=limit - 1))
         return output
 
+    def _run(self, value: Any, config: RunnableConfig, rm: Any) -> Any:
+        child = self._child(config, rm)
+        out = call_in_context(child, self.func, *self._args(value, child))
+        if self._is_gen:
+            final, got = None, False
+            for chunk in out:
+                final, got = (_add(final, chunk) if got else chunk), True
+            out = final
+        return self._follow(out, value, child)
+
+    async def _arun(self, value: Any, config: RunnableConfig, rm: Any) -> Any:
+        child = self._child(config, rm)
+        token = var_child_runnable_config.set(child)
+        try:
+            if self._is_agen:
+                final, got = None, False
+                async for chunk in self.afunc(*self._args(value, child)):
+                    final, got = (_add(final, chunk) if got else chunk), True
+                out = final
+            else:
+                out = await self.afunc(*self._args(value, child))
+        finally:
+            var_child_runnable_config.reset(token)
+        if isinstance(out, Runnable):
+            return await out.ainvoke(value, child)
+        return out
+
     def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
         if self.func is None:
             raise TypeError(f"{self.name} has only an async function; use ainvoke/astream")
-
-        def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
-            child = self._child(config, rm)
-            out = call_in_context(child, self.func, *self._args(value, child))
-            if self._is_gen:
-                final, got = None, False
-                for chunk in out:
-                    final, got = (_add(final, chunk) if got else chunk), True
-                out = final
-            return self._follow(out, value, child)
-
-        return self._call_with_config(run, input, config)
+        return self._call_with_config(self._run, input, config)
 
     async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
         if self.afunc is None:
             return await super().ainvoke(input, config, **kwargs)
-
-        async def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
-            child = self._child(config, rm)
-            token = var_child_runnable_config.set(child)
-            try:
-                if self._is_agen:
-                    final, got = None, False
-                    async for chunk in self.afunc(*self._args(value, child)):
-                        final, got = (_add(final, chunk) if got else chunk), True
-                    out = final
-                else:
-                    out = await self.afunc(*self._args(value, child))
-            finally:
-                var_child_runnable_config.reset(token)
-            if isinstance(out, Runnable):
-                return await out.ainvoke(value, child)
-            return out
-
-        return await self._acall_with_config(run, input, config)
+        return await self._acall_with_config(self._arun, input, config)
 
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
         if not self._is_gen:
@@ -536,7 +534,16 @@ class RunnableLambda(Runnable):
 
     async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         if not self._is_agen:
-            yield await self.ainvoke(input, config, **kwargs)
+            # One chunk, but as a streamed run (as LangChain), so that
+            # astream_events reports it with on_chain_stream.
+            async def one(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+                if self.afunc is not None:
+                    yield await self._arun(value, config, rm)
+                else:
+                    yield await run_in_executor(None, self._run, value, config, rm)
+
+            async for chunk in self._astream_with_config(one, input, config):
+                yield chunk
             return
 
         async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
@@ -625,6 +632,9 @@ class RunnableAssign(Runnable):
     def __init__(self, mapper: RunnableParallel) -> None:
         self.mapper = mapper
         self.name = None
+
+    def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
+        return super().get_name(suffix, name=name or self.name or f"RunnableAssign<{','.join(self.mapper.steps)}>")
 
     def _check(self, value: Any) -> None:
         if not isinstance(value, dict):

@@ -30,9 +30,13 @@ class _RunInfo:
 
 class _EventStreamHandler(AsyncCallbackHandler):
     run_inline = True
+    #: Chat models stream when this handler is attached (as LangChain's
+    #: ``_StreamingCallbackHandler``), so on_chat_model_stream events appear.
+    _hc_consumes_stream = True
 
-    def __init__(self, queue: asyncio.Queue, filters: dict[str, Optional[Sequence[str]]]) -> None:
+    def __init__(self, queue: asyncio.Queue, filters: dict[str, Optional[Sequence[str]]], root_input: Any = None) -> None:
         self.queue = queue
+        self.root_input = root_input
         self.runs: dict[UUID, _RunInfo] = {}
         self.filters = filters
         self.root: Optional[UUID] = None
@@ -68,6 +72,9 @@ class _EventStreamHandler(AsyncCallbackHandler):
             parent_ids: list[str] = []
             if self.root is None:
                 self.root = run_id
+                # As LangChain: the root run's start event carries the input
+                # given to astream_events ("cat", not {"messages": [[...]]}).
+                inputs = self.root_input
         else:
             parent = self.runs[parent_run_id]
             parent_ids = [*parent.parent_ids, str(parent_run_id)]
@@ -101,7 +108,7 @@ class _EventStreamHandler(AsyncCallbackHandler):
     async def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: Optional[UUID] = None, tags: Any = None, metadata: Any = None, name: Optional[str] = None, run_type: Optional[str] = None, **kwargs: Any) -> None:
         kind = "prompt" if run_type == "prompt" else "chain"
         info = self._open(run_id, parent_run_id, name or (serialized or {}).get("name", "chain"), tags, metadata, kind, inputs)
-        self._send(f"on_{kind}_start", run_id, info, {"input": inputs})
+        self._send(f"on_{kind}_start", run_id, info, {"input": info.inputs})
 
     async def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         info = self.runs.pop(run_id, None)
@@ -147,7 +154,7 @@ async def astream_events(
     handler = _EventStreamHandler(queue, {
         "include_names": include_names, "include_types": include_types, "include_tags": include_tags,
         "exclude_names": exclude_names, "exclude_types": exclude_types, "exclude_tags": exclude_tags,
-    })
+    }, root_input=input)
     config = ensure_config(config)
     callbacks = config.get("callbacks")
     if callbacks is None:

@@ -61,7 +61,7 @@ class StdOutHandler(BaseCallbackHandler):
         if self.runs:
             self._line(f"Chat model ended, response: {response}", run_id)
         elif self.tokens and run_id in self._streamed:
-            self._line("", run_id)
+            print(file=self.file, flush=True)  # end the line of tokens (one newline)
         self._streamed.discard(run_id)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:

@@ -1,0 +1,375 @@
+"""The ``hookchain`` command line, run as a subprocess in an empty temporary
+working directory (so no ``hookchain.toml``/``pyproject.toml`` is found unless a
+test writes one) with every ``HOOKCHAIN_*`` variable removed from the
+environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+ECHO_VERSION = version("hookchain-echo")
+STDOUT_VERSION = version("hookchain-stdout")
+
+JOKE = "Tell me a joke about bears"
+
+
+def mask(text: str) -> str:
+    return re.sub(UUID, "<uuid>", text)
+
+
+class Cli:
+    """Runs ``python -m hookchain.cli ARGS`` in ``cwd``."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKCHAIN_")}
+
+    def __call__(self, *args: str, input: bytes | str | None = None, env: dict[str, str] | None = None,
+                 command: list[str] | None = None) -> subprocess.CompletedProcess:
+        if isinstance(input, str):
+            input = input.encode("utf-8")
+        proc = subprocess.run(
+            [*(command or [sys.executable, "-m", "hookchain.cli"]), *args],
+            cwd=self.cwd, env={**self.env, **(env or {})}, input=input if input is not None else b"",
+            capture_output=True, timeout=60,
+        )
+        proc.stdout = proc.stdout.decode("utf-8")
+        proc.stderr = proc.stderr.decode("utf-8")
+        return proc
+
+
+@pytest.fixture
+def cli(tmp_path) -> Cli:
+    return Cli(tmp_path)
+
+
+@pytest.fixture
+def quiet(tmp_path) -> Path:
+    """A config with the echo model (n=9) and no handler."""
+    path = tmp_path / "quiet.toml"
+    path.write_text('model = "echo"\n\n[models.echo]\nn = 9\n')
+    return path
+
+
+def ok(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    return proc.stdout
+
+
+def one_line_error(proc: subprocess.CompletedProcess, code: int = 1) -> str:
+    """The single ``Error: ...`` line of a failed command (no traceback)."""
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1, proc.stderr
+    assert errors[0].startswith("Error: ")
+    return errors[0]
+
+
+# --------------------------------------------------------------------------- #
+# hookchain run
+# --------------------------------------------------------------------------- #
+
+#: hookchain run "Tell me a joke about {animal}" --var animal=bears, default config.
+#: The streamed answer is on its own line between the model's start and end lines.
+DEFAULT_RUN = [
+    "Chain RunnableSequence started",
+    "Chain ChatPromptTemplate started",
+    f"Chain ended, outputs: messages=[HumanMessage(content='{JOKE}')]",
+    "Chat model started",
+    JOKE,
+    re.compile(
+        r"Chat model ended, response: generations=\[\[ChatGeneration(Chunk)?\(text='Tell me a joke about bears', "
+        r"message=AIMessage(Chunk)?\(content='Tell me a joke about bears', response_metadata=\{'model_name': 'echo', "
+        r"'finish_reason': 'stop'\}, id='run-<uuid>'\)\)\]\] llm_output=None run=None"
+    ),
+    f"Chain ended, outputs: content='{JOKE}' response_metadata={{'model_name': 'echo', 'finish_reason': 'stop'}} id='run-<uuid>'",
+]
+
+
+def assert_lines(out: str, expected: list) -> None:
+    lines = mask(out).rstrip("\n").split("\n")
+    assert len(lines) == len(expected), lines
+    for line, want in zip(lines, expected):
+        if isinstance(want, str):
+            assert line == want
+        else:
+            assert want.fullmatch(line), line
+
+
+def test_run_without_config_uses_the_embedded_default(cli):
+    out = ok(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears"))
+    assert_lines(out, DEFAULT_RUN)
+
+
+def test_run_with_config_file(cli, quiet):
+    out = ok(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears", "--config", str(quiet)))
+    assert out == "Tell me a\n"  # [models.echo] n = 9, no handler enabled
+
+
+def test_model_and_option(cli, quiet):
+    assert ok(cli("run", JOKE, "-m", "echo", "-o", "n=4", "--config", str(quiet))) == "Tell\n"
+    # -o wins over the config's [models.echo]; an option may be given twice (last wins).
+    assert ok(cli("run", JOKE, "-o", "n=1", "-o", "n=2", "--config", str(quiet))) == "Te\n"
+
+
+def test_model_option_with_the_default_config(cli):
+    out = ok(cli("run", JOKE, "-m", "echo", "-o", "n=4"))
+    lines = out.splitlines()
+    assert lines[lines.index("Chat model started") + 1] == "Tell"
+
+
+def test_no_stream(cli, quiet):
+    assert ok(cli("run", JOKE, "--no-stream", "--config", str(quiet))) == "Tell me a\n"
+
+
+def test_no_stream_with_the_default_config_prints_the_answer_last(cli):
+    out = mask(ok(cli("run", JOKE, "--no-stream")))
+    lines = out.splitlines()
+    assert lines[-1] == JOKE
+    i = lines.index("Chat model started")
+    assert lines[i + 1].startswith("Chat model ended, response: generations=[[ChatGeneration(text=")
+    assert lines[i + 1].endswith(f"id='run-<uuid>-0'))]] llm_output=None run=None")
+
+
+def test_system_message(cli, quiet):
+    # The echo model answers with the last message: the template, not the system message.
+    assert ok(cli("run", "Hi there", "--system", "Be brief", "--config", str(quiet))) == "Hi there\n"
+    out = ok(cli("run", "Hi there", "--system", "Be brief", "--no-stream"))
+    assert "Chain ended, outputs: messages=[SystemMessage(content='Be brief'), HumanMessage(content='Hi there')]" in out.splitlines()
+
+
+def test_system_message_is_not_a_template(cli, quiet):
+    assert ok(cli("run", "ok", "--system", "Answer in {braces}", "--config", str(quiet))) == "ok\n"
+
+
+def test_template_from_stdin(cli, quiet):
+    out = ok(cli("run", "-", "--var", "x=bears", "--config", str(quiet), "-o", "n=100",
+                 input="Tell me about {x}, é ✓"))
+    assert out == "Tell me about bears, é ✓\n"
+
+
+def test_non_utf8_stdin_is_a_one_line_error(cli, quiet):
+    proc = cli("run", "-", "--config", str(quiet), input=b"Tell me \xff about it")
+    assert proc.returncode != 0
+    error = one_line_error(proc, proc.returncode)
+    assert "stdin is not valid UTF-8" in error and "byte 8" in error
+    assert proc.stdout == ""
+
+
+def test_unknown_model_lists_the_known_models(cli):
+    proc = cli("run", "hi", "-m", "gpt-9")
+    assert one_line_error(proc) == "Error: unknown model 'gpt-9'; known models: echo."
+    assert proc.stdout == ""
+
+
+def test_debug_shows_the_traceback(cli):
+    proc = cli("run", "hi", "-m", "gpt-9", "--debug")
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "UnknownNameError" in proc.stderr
+
+
+def test_missing_variable_names_it(cli, quiet):
+    proc = cli("run", "Tell me a joke about {animal} in {place}", "--var", "place=Paris", "--config", str(quiet))
+    error = one_line_error(proc)
+    assert "missing variable(s) 'animal'" in error and "'place'" in error  # received: ['place']
+    assert proc.stdout == ""
+
+
+def test_missing_variable_with_the_default_handler(cli):
+    proc = cli("run", "Tell me a joke about {animal}")
+    assert "missing variable(s) 'animal'" in one_line_error(proc)
+    assert proc.stdout.splitlines()[-1].startswith("Chain failed: PromptInputError(")
+
+
+def test_unknown_option(cli, quiet):
+    error = one_line_error(cli("run", "hi", "-o", "temperature=0.2", "--config", str(quiet)))
+    assert error.startswith(f"Error: model 'echo' (plugin echo (hookchain-echo {ECHO_VERSION})): unknown option 'temperature'")
+    assert "allowed options:" in error and " n" in error
+
+
+def test_bad_option_value(cli, quiet):
+    error = one_line_error(cli("run", "hi", "-o", "n=lots", "--config", str(quiet)))
+    assert "option 'n'" in error and "'lots'" in error
+
+
+@pytest.mark.parametrize("args, what", [(["-o", "n"], "-o"), (["--var", "animal"], "--var")])
+def test_malformed_key_value(cli, quiet, args, what):
+    proc = cli("run", "hi", *args, "--config", str(quiet))
+    error = one_line_error(proc, 2)
+    assert what in error and "is not KEY=VALUE" in error
+
+
+def test_missing_config_file(cli):
+    error = one_line_error(cli("run", "hi", "--config", "nowhere.toml"))
+    assert error == "Error: config file nowhere.toml does not exist"
+
+
+def test_invalid_config_names_file_and_key(cli, tmp_path):
+    (tmp_path / "bad.toml").write_text('model = "echo"\n[handlers]\nstdout = true\n')
+    error = one_line_error(cli("run", "hi", "--config", "bad.toml"))
+    assert error == "Error: bad.toml: key 'handlers.stdout' must be a table of options (write [handlers.stdout]), got bool"
+
+
+def test_unknown_handler_option_in_config(cli, tmp_path):
+    (tmp_path / "hookchain.toml").write_text('model = "echo"\n[handlers.stdout]\ncolour = "red"\n')
+    error = one_line_error(cli("run", "hi"))
+    assert error.startswith("Error: hookchain.toml: [handlers.stdout]: handler 'stdout'")
+    assert "unknown option 'colour'; allowed options: tokens, runs, token_format" in error
+
+
+def test_unknown_handler_in_config(cli, tmp_path):
+    (tmp_path / "hookchain.toml").write_text('model = "echo"\n[handlers.tracer]\n')
+    error = one_line_error(cli("run", "hi"))
+    assert error == "Error: hookchain.toml: [handlers.tracer]: unknown handler 'tracer'; known handlers: stdout."
+
+
+def test_config_without_model_needs_m(cli, tmp_path):
+    (tmp_path / "hookchain.toml").write_text("[models.echo]\nn = 2\n")
+    assert "no model: pass -m NAME or set `model` in hookchain.toml" in cli("run", "hi").stderr
+    assert ok(cli("run", "hi", "-m", "echo")) == "hi\n"
+
+
+def test_config_precedence(cli, tmp_path):
+    """--config > $HOOKCHAIN_CONFIG > ./hookchain.toml > ./pyproject.toml [tool.hookchain] > embedded default."""
+    def conf(n: int) -> str:
+        return f'model = "echo"\n[models.echo]\nn = {n}\n'
+
+    (tmp_path / "explicit.toml").write_text(conf(4))
+    (tmp_path / "env.toml").write_text(conf(3))
+    (tmp_path / "hookchain.toml").write_text(conf(2))
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.hookchain]\nmodel = "echo"\n\n[tool.hookchain.models.echo]\nn = 1\n'
+    )
+    env = {"HOOKCHAIN_CONFIG": "env.toml"}
+    assert ok(cli("run", JOKE, "--config", "explicit.toml", env=env)) == "Tell\n"
+    assert ok(cli("run", JOKE, env=env)) == "Tel\n"
+    assert ok(cli("run", JOKE)) == "Te\n"
+    (tmp_path / "hookchain.toml").unlink()
+    assert ok(cli("run", JOKE)) == "T\n"
+    (tmp_path / "pyproject.toml").unlink()
+    assert_lines(ok(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears")), DEFAULT_RUN)
+
+
+def test_empty_hookchain_config_means_the_embedded_default(cli, tmp_path):
+    (tmp_path / "hookchain.toml").write_text('model = "echo"\n[models.echo]\nn = 2\n')
+    out = ok(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears", env={"HOOKCHAIN_CONFIG": ""}))
+    assert_lines(out, DEFAULT_RUN)
+
+
+def test_handler_named_on_the_command_line_is_not_doubled(cli):
+    # The default config already enables stdout; --handler stdout adds nothing.
+    out = ok(cli("run", "hi", "--handler", "stdout", "--no-stream"))
+    assert out.splitlines().count("Chat model started") == 1
+
+
+def test_unknown_handler_on_the_command_line(cli, quiet):
+    error = one_line_error(cli("run", "hi", "--handler", "tracer", "--config", str(quiet)))
+    assert error == "Error: unknown handler 'tracer'; known handlers: stdout."
+
+
+# --------------------------------------------------------------------------- #
+# Listing commands
+# --------------------------------------------------------------------------- #
+
+
+def test_plugins(cli):
+    out = ok(cli("plugins"))
+    blocks = {block.splitlines()[0]: block.splitlines()[1:] for block in re.split(r"\n(?=\S)", out.strip())}
+    assert blocks == {
+        f"echo  hookchain-echo {ECHO_VERSION}": [
+            "  hooks:    register_models", "  models:   echo", "  handlers: -"],
+        f"stdout  hookchain-stdout {STDOUT_VERSION}": [
+            "  hooks:    register_handlers", "  models:   -", "  handlers: stdout"],
+    }
+
+
+def test_plugins_json(cli):
+    data = json.loads(ok(cli("plugins", "--json")))
+    assert sorted(data, key=lambda p: p["name"]) == [
+        {"name": "echo", "distribution": "hookchain-echo", "version": ECHO_VERSION,
+         "hooks": ["register_models"], "models": ["echo"], "handlers": [], "error": None},
+        {"name": "stdout", "distribution": "hookchain-stdout", "version": STDOUT_VERSION,
+         "hooks": ["register_handlers"], "models": [], "handlers": ["stdout"], "error": None},
+    ]
+
+
+def test_models_and_handlers(cli):
+    assert ok(cli("models")) == "echo  (echo)\n"
+    assert ok(cli("handlers")) == "stdout  (stdout)\n"
+    assert json.loads(ok(cli("models", "--json"))) == {"echo": ["echo"]}
+    assert json.loads(ok(cli("handlers", "--json"))) == {"stdout": ["stdout"]}
+
+
+def test_version(cli):
+    assert ok(cli("--version")).endswith(f", version {version('hookchain')}\n")
+
+
+def test_console_script(cli):
+    script = Path(sys.executable).with_name("hookchain")
+    if not script.exists():
+        pytest.skip("the hookchain script is not installed next to this interpreter")
+    assert ok(cli("models", command=[str(script)])) == "echo  (echo)\n"
+    assert ok(cli("--version", command=[str(script)])) == f"hookchain, version {version('hookchain')}\n"
+
+
+@pytest.fixture
+def broken_site(tmp_path) -> dict[str, str]:
+    """A plugin distribution that fails to import, on PYTHONPATH."""
+    site = tmp_path / "site"
+    info = site / "hookchain_broken-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hookchain-broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[hookchain]\nbroken = hc_cli_broken_mod\n")
+    (site / "hc_cli_broken_mod.py").write_text('raise ImportError("needs libfoo")\n')
+    return {"PYTHONPATH": str(site)}
+
+
+def test_plugins_shows_load_errors_and_the_rest_still_works(cli, broken_site):
+    proc = cli("plugins", env=broken_site)
+    assert proc.returncode == 0
+    assert "broken  hookchain-broken 1.0" in proc.stdout
+    assert "  error:    failed to import 'hc_cli_broken_mod': ImportError: needs libfoo" in proc.stdout
+    assert f"echo  hookchain-echo {ECHO_VERSION}" in proc.stdout
+    data = {p["name"]: p for p in json.loads(cli("plugins", "--json", env=broken_site).stdout)}
+    assert data["broken"]["error"] == "failed to import 'hc_cli_broken_mod': ImportError: needs libfoo"
+    assert data["echo"]["error"] is None
+    out = cli("run", "hi", "-m", "echo", "-o", "n=1", "--no-stream", env=broken_site).stdout
+    assert out.splitlines()[-1] == "h"
+
+
+def test_unknown_model_hints_at_broken_plugins(cli, broken_site):
+    proc = cli("run", "hi", "-m", "libfoo-model", env=broken_site)
+    # The load failure is also logged (a warning on stderr), once.
+    assert proc.stderr.count("hookchain plugin broken (hookchain-broken 1.0): failed to import") == 1
+    error = one_line_error(proc)
+    assert "known models: echo." in error
+    assert "Plugins that failed to load: broken (hookchain-broken 1.0)" in error
+
+
+def test_plugin_autoload_disabled(cli):
+    env = {"HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    assert ok(cli("plugins", env=env)) == "no plugins installed (entry-point group 'hookchain')\n"
+    assert json.loads(ok(cli("plugins", "--json", env=env))) == []
+    assert ok(cli("models", env=env)) == ""
+    # The default config enables the stdout handler, which is not loaded either.
+    error = one_line_error(cli("run", "hi", env=env))
+    assert "unknown handler 'stdout'; known handlers: none (is a plugin installed?)" in error
+
+
+def test_hookchain_plugins_selects(cli, quiet):
+    env = {"HOOKCHAIN_PLUGINS": "echo"}
+    assert ok(cli("models", env=env)) == "echo  (echo)\n"
+    assert ok(cli("handlers", env=env)) == ""
+    assert ok(cli("run", "hi", "--config", str(quiet), env=env)) == "hi\n"
