@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hookchain.callbacks import BaseCallbackHandler
+from hookchain import model_hooks as _model_hooks
 from hookchain.callbacks import manager as _manager
 
 
@@ -37,3 +38,5 @@ def _no_global_handlers(monkeypatch):
     """No config file is read and no handler is enabled unless a test does it."""
     monkeypatch.setattr(_manager, "_enabled", ())
     monkeypatch.setattr(_manager, "_autoload_pending", False)
+    monkeypatch.setattr(_model_hooks, "_pm", None)
+    monkeypatch.setattr(_model_hooks, "active", False)

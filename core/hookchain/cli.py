@@ -33,7 +33,7 @@ def _read_stdin() -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise click.UsageError(f"stdin is not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r}); re-encode it as UTF-8") from None
+        raise click.ClickException(f"stdin is not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r}); re-encode it as UTF-8") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,7 +81,7 @@ def _run(template: str, variables: dict[str, str], model_name: Optional[str], op
 
             enable_handler(get_handler(name))
     if template == "-":
-        template = _read_stdin()
+        template = _read_stdin().removesuffix("\n")
     model_name = model_name or config.model
     if not model_name:
         raise click.UsageError(f"no model: pass -m NAME or set `model` in {config.source}")

@@ -16,8 +16,15 @@ This module is the documentation of record. Three families of hooks live here:
   ``metadata``, ``name`` ...) through ``**kwargs`` as LangChain does. pluggy's own
   call loop cannot do that (it passes only the arguments an implementation
   names), which is why events do not go through ``pm.hook``.
-* Chat-model hooks that wrap each model call are added by a later version of the
-  contract; until then a model call costs no hook dispatch at all.
+* **Chat-model hooks** (``chat_model_start``, ``chat_model_cached``,
+  ``chat_model_chunk``, ``chat_model_end``, ``chat_model_error``): called
+  around every chat model call (invoke, batch, stream and their async forms)
+  by *enabled* plugin objects: a handler whose methods are marked
+  ``@hookchain.hookimpl`` joins them when it is enabled (config
+  ``[handlers.NAME]`` or ``hookchain.callbacks.enable_handler``). Installed but
+  not enabled, it does nothing; with none enabled a model call makes no hook
+  call at all. The hooks are plain functions, the same for sync and async
+  calls, and run on the calling thread: keep them quick (no network I/O).
 
 Every event receives ``run_id`` (``uuid.UUID``) and ``parent_run_id``
 (``uuid.UUID | None``, ``None`` for a root run); start events also receive
@@ -92,6 +99,71 @@ def register_handlers(register: RegisterFn) -> None:
             returning one; options arrive as keyword arguments, validated against
             the factory's ``options_model`` (a pydantic model) when it has one.
     """
+
+
+# --------------------------------------------------------------------------- #
+# Chat-model hooks: change, answer or observe every model call
+# --------------------------------------------------------------------------- #
+# Which form to use for what:
+# * change the request (messages, stop, options): ``chat_model_start``;
+# * answer without calling the model (a cache hit): ``chat_model_cached``, a
+#   ``firstresult`` hook: the first implementation returning non-None wins;
+# * change each streamed chunk: ``chat_model_chunk``; change the final result:
+#   ``chat_model_end``;
+# * see a failure: ``chat_model_error``.
+# Several plugins are ordered by pluggy's ``tryfirst``/``trylast`` (else: last
+# enabled runs first). To run *around* the other plugins (e.g. see the result
+# after every other plugin changed it), use ``@hookimpl(wrapper=True)`` on the
+# same hook: code before ``yield`` runs first, after it runs last. An
+# implementation that raises is logged with its plugin's name and skipped,
+# unless it is a handler with ``raise_error = True``.
+
+
+@hookspec
+def chat_model_start(call: Any) -> None:
+    """A chat model call is about to run (after ``on_chat_model_start``).
+
+    Args:
+        call: a ``hookchain.model_hooks.ModelCall``: change ``call.messages``
+            (``list[BaseMessage]``), ``call.stop`` (``list[str] | None``) or
+            ``call.kwargs`` (extra model options) in place; read ``call.model``,
+            ``call.run_id``, ``call.streaming``, ``call.is_async``; report with
+            ``call.dispatch_custom_event(name, data)``.
+    """
+
+
+@hookspec(firstresult=True)
+def chat_model_cached(call: Any) -> Any:
+    """Answer the call without running the model, or return ``None``.
+
+    Return a ``ChatResult`` or a list of ``ChatGenerationChunk`` (the chunks
+    are replayed to a stream, with ``on_llm_new_token`` firing for each; for a
+    non-streaming call they are merged). ``chat_model_end`` still runs.
+    """
+
+
+@hookspec
+def chat_model_chunk(call: Any, chunk: Any) -> None:
+    """A streamed ``ChatGenerationChunk`` is about to reach ``on_llm_new_token``
+    and the caller; change ``chunk.message`` in place."""
+
+
+@hookspec
+def chat_model_end(call: Any, result: Any) -> None:
+    """The call produced ``result`` (a ``ChatResult``; for streams, the merged
+    chunks); change ``result.generations[i].message`` in place before it
+    reaches ``on_llm_end`` and the caller. ``call.from_cache`` tells whether
+    ``chat_model_cached`` answered it."""
+
+
+@hookspec
+def chat_model_error(call: Any, error: BaseException) -> None:
+    """The call failed with ``error`` (re-raised after this hook and
+    ``on_llm_error``)."""
+
+
+#: The chat-model hook names, in call order.
+CHAT_MODEL_HOOKS = ("chat_model_start", "chat_model_cached", "chat_model_chunk", "chat_model_end", "chat_model_error")
 
 
 # --------------------------------------------------------------------------- #

@@ -50,16 +50,23 @@ _autoload_lock = threading.Lock()
 
 def enable_handler(handler: _HandlerBase) -> None:
     """Attach ``handler`` to every root run started in this process from now on
-    (what a config file's ``[handlers.NAME]`` table does)."""
+    (what a config file's ``[handlers.NAME]`` table does). If it implements
+    chat-model hooks (``@hookimpl`` methods), they start wrapping model calls."""
     global _enabled
     _check_handler(handler)
     if handler not in _enabled:
+        from hookchain import model_hooks
+
+        model_hooks.enable(handler)
         _enabled = (*_enabled, handler)
 
 
 def disable_handler(handler: _HandlerBase) -> None:
     """Detach a handler attached with ``enable_handler``; unknown handlers are ignored."""
     global _enabled
+    from hookchain import model_hooks
+
+    model_hooks.disable(handler)
     _enabled = tuple(h for h in _enabled if h is not handler)
 
 
@@ -148,6 +155,8 @@ def _dispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs:
             if event != "on_chat_model_start":
                 _failed(handler, event, e)
                 continue
+            if handler.ignore_llm:  # the fallback is an LLM event (as LangChain)
+                continue
             try:
                 result = _chat_to_llm_start(handler, args, kwargs)
                 if asyncio.iscoroutine(result):
@@ -176,6 +185,8 @@ async def _adispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, 
         except NotImplementedError as e:
             if event != "on_chat_model_start":
                 _failed(handler, event, e)
+                continue
+            if handler.ignore_llm:  # the fallback is an LLM event (as LangChain)
                 continue
             try:
                 result = _chat_to_llm_start(handler, args, kwargs)

@@ -32,6 +32,7 @@ from hookchain.callbacks.manager import (
     CallbackManager,
     CallbackManagerForLLMRun,
 )
+from hookchain import model_hooks
 from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, convert_to_messages, message_chunk_to_message
 from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from hookchain.prompt_values import PromptValue
@@ -53,6 +54,22 @@ def _to_messages(input: Any) -> list[BaseMessage]:
     raise TypeError(
         f"a chat model takes a str, a list of messages or a PromptValue, got {type(input).__name__}"
     )
+
+
+def _to_chunk(generation: ChatGeneration) -> ChatGenerationChunk:
+    if isinstance(generation, ChatGenerationChunk):
+        return generation
+    message = generation.message
+    return ChatGenerationChunk(
+        AIMessageChunk(**{f: getattr(message, f) for f, _ in AIMessage._fields}), generation.generation_info
+    )
+
+
+def _cached_chunks(cached: Any) -> list[ChatGenerationChunk]:
+    """A cache answer (``ChatResult`` or chunk list) as the chunks to replay."""
+    if isinstance(cached, ChatResult):
+        return [_to_chunk(cached.generations[0])]
+    return list(cached)
 
 
 def _overrides(model: "BaseChatModel", name: str) -> bool:
@@ -115,11 +132,7 @@ class BaseChatModel(Runnable, BaseModel):
                 yield chunk
         else:
             result = await self._agenerate(messages, stop, **kwargs)
-            message = result.generations[0].message
-            yield ChatGenerationChunk(
-                AIMessageChunk(**{f: getattr(message, f) for f, _ in AIMessage._fields}),
-                result.generations[0].generation_info,
-            )
+            yield _to_chunk(result.generations[0])
 
     @property
     @abstractmethod
@@ -132,7 +145,7 @@ class BaseChatModel(Runnable, BaseModel):
         return {}
 
     # -- internals ---------------------------------------------------------- #
-    def _invocation_params(self, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _hc_invocation_params(self, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
         return {**self._identifying_params, "_type": self._llm_type, "stop": stop, **kwargs}
 
     def _should_stream(self, async_api: bool, handlers: Sequence[Any] = ()) -> bool:
@@ -142,12 +155,12 @@ class BaseChatModel(Runnable, BaseModel):
             return False
         return _overrides(self, "_astream" if async_api else "_stream") or _overrides(self, "_stream")
 
-    def _configure(self, config: RunnableConfig, cls: type) -> Any:
+    def _hc_configure(self, config: RunnableConfig, cls: type) -> Any:
         return cls.configure(config.get("callbacks"), self.callbacks, False, config.get("tags"), self.tags, config.get("metadata"), self.metadata)
 
-    def _start_kwargs(self, config: RunnableConfig, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _hc_start_kwargs(self, config: RunnableConfig, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
         return {
-            "invocation_params": self._invocation_params(stop, kwargs),
+            "invocation_params": self._hc_invocation_params(stop, kwargs),
             "options": {"stop": stop, **kwargs},
             "name": config.get("run_name"),
             "run_id": config.pop("run_id", None),
@@ -155,39 +168,66 @@ class BaseChatModel(Runnable, BaseModel):
         }
 
     @staticmethod
-    def _finish(result: ChatResult, run_id: Any) -> LLMResult:
+    def _hc_finish(result: ChatResult, run_id: Any) -> LLMResult:
         for i, generation in enumerate(result.generations):
             if generation.message.id is None:
                 generation.message.id = f"run-{run_id}-{i}"
         return LLMResult(generations=[result.generations], llm_output=result.llm_output)
 
     @staticmethod
-    def _token(chunk: ChatGenerationChunk, run_id: Any) -> str:
+    def _hc_token(chunk: ChatGenerationChunk, run_id: Any) -> str:
         if chunk.message.id is None:
             chunk.message.id = f"run-{run_id}"
         content = chunk.message.content
         return content if isinstance(content, str) else chunk.text
 
     @staticmethod
-    def _merged(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
+    def _hc_merged(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
         return chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0]
 
     @classmethod
-    def _from_chunks(cls, chunks: list[ChatGenerationChunk]) -> ChatResult:
+    def _hc_from_chunks(cls, chunks: list[ChatGenerationChunk]) -> ChatResult:
         if not chunks:
             return ChatResult(generations=[ChatGeneration(AIMessage(""))])
-        total = cls._merged(chunks)
+        total = cls._hc_merged(chunks)
         return ChatResult(generations=[ChatGeneration(message_chunk_to_message(total.message), total.generation_info)])
 
-    def _streamed(self, chunks: list[ChatGenerationChunk], run_id: Any) -> LLMResult:
+    def _hc_streamed(self, chunks: list[ChatGenerationChunk], run_id: Any) -> LLMResult:
         # As LangChain: stream()/astream() end with the merged chunk itself
         # (an AIMessageChunk, also what astream_events reports as output).
         if not chunks:
-            return self._finish(self._from_chunks(chunks), run_id)
-        return LLMResult(generations=[[self._merged(chunks)]])
+            return self._hc_finish(self._hc_from_chunks(chunks), run_id)
+        return LLMResult(generations=[[self._hc_merged(chunks)]])
 
-    def _partial(self, chunks: list[ChatGenerationChunk]) -> LLMResult:
-        return LLMResult(generations=[[self._merged(chunks)]] if chunks else [])
+    def _hc_partial(self, chunks: list[ChatGenerationChunk]) -> LLMResult:
+        return LLMResult(generations=[[self._hc_merged(chunks)]] if chunks else [])
+
+    def _hc_hooked(self, messages: list[BaseMessage], stop: Optional[list[str]], kwargs: dict[str, Any],
+                rm: Any, streaming: bool, is_async: bool) -> Optional[model_hooks.ModelCall]:
+        """The ``ModelCall`` for the enabled chat-model hooks, after
+        ``chat_model_start`` ran; ``None`` (no cost) when no plugin is enabled."""
+        if not model_hooks.active:
+            return None
+        call = model_hooks.ModelCall(self, messages, stop, dict(kwargs), rm, streaming, is_async)
+        call.start()
+        return call
+
+    def _hc_chunks(self, call: Optional[model_hooks.ModelCall], messages: list[BaseMessage], stop: Optional[list[str]],
+                kwargs: dict[str, Any]) -> Iterator[ChatGenerationChunk]:
+        cached = call.cached() if call is not None else None
+        return iter(_cached_chunks(cached)) if cached is not None else self._stream(messages, stop, **kwargs)
+
+    def _hc_achunks(self, call: Optional[model_hooks.ModelCall], messages: list[BaseMessage], stop: Optional[list[str]],
+                 kwargs: dict[str, Any]) -> AsyncIterator[ChatGenerationChunk]:
+        cached = call.cached() if call is not None else None
+        if cached is None:
+            return self._astream(messages, stop, **kwargs)
+
+        async def replay() -> AsyncIterator[ChatGenerationChunk]:
+            for chunk in _cached_chunks(cached):
+                yield chunk
+
+        return replay()
 
     # -- Runnable API ------------------------------------------------------- #
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> AIMessage:
@@ -199,19 +239,33 @@ class BaseChatModel(Runnable, BaseModel):
         """
         config = ensure_config(config)
         messages = _to_messages(input)
-        rm = self._configure(config, CallbackManager).on_chat_model_start(
-            self._serialized, [messages], **self._start_kwargs(config, stop, kwargs))[0]
+        rm = self._hc_configure(config, CallbackManager).on_chat_model_start(
+            self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs))[0]
+        streaming = self._should_stream(async_api=False, handlers=rm.handlers)
+        call = None
         try:
-            if self._should_stream(async_api=False, handlers=rm.handlers):
+            call = self._hc_hooked(messages, stop, kwargs, rm, streaming, is_async=False)
+            if call is not None:
+                messages, stop, kwargs = call.messages, call.stop, call.kwargs
+            cached = call.cached() if call is not None and not streaming else None
+            if streaming:
                 chunks = []
-                for chunk in self._stream(messages, stop, **kwargs):
-                    rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
+                for chunk in self._hc_chunks(call, messages, stop, kwargs):
+                    if call is not None:
+                        call.chunk(chunk)
+                    rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
                     chunks.append(chunk)
-                result = self._from_chunks(chunks)
+                result = self._hc_from_chunks(chunks)
+            elif cached is not None:
+                result = cached if isinstance(cached, ChatResult) else self._hc_from_chunks(list(cached))
             else:
                 result = self._generate(messages, stop, rm, **kwargs)
-            response = self._finish(result, rm.run_id)
+            if call is not None:
+                call.end(result)
+            response = self._hc_finish(result, rm.run_id)
         except BaseException as e:
+            if call is not None:
+                call.error(e)
             rm.on_llm_error(e, response=LLMResult(generations=[]))
             raise
         rm.on_llm_end(response)
@@ -221,19 +275,33 @@ class BaseChatModel(Runnable, BaseModel):
         """Async ``invoke``: ``_agenerate`` (or ``_astream`` when ``streaming``)."""
         config = ensure_config(config)
         messages = _to_messages(input)
-        rm = (await self._configure(config, AsyncCallbackManager).on_chat_model_start(
-            self._serialized, [messages], **self._start_kwargs(config, stop, kwargs)))[0]
+        rm = (await self._hc_configure(config, AsyncCallbackManager).on_chat_model_start(
+            self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs)))[0]
+        streaming = self._should_stream(async_api=True, handlers=rm.handlers)
+        call = None
         try:
-            if self._should_stream(async_api=True, handlers=rm.handlers):
+            call = self._hc_hooked(messages, stop, kwargs, rm, streaming, is_async=True)
+            if call is not None:
+                messages, stop, kwargs = call.messages, call.stop, call.kwargs
+            cached = call.cached() if call is not None and not streaming else None
+            if streaming:
                 chunks = []
-                async for chunk in self._astream(messages, stop, **kwargs):
-                    await rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
+                async for chunk in self._hc_achunks(call, messages, stop, kwargs):
+                    if call is not None:
+                        call.chunk(chunk)
+                    await rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
                     chunks.append(chunk)
-                result = self._from_chunks(chunks)
+                result = self._hc_from_chunks(chunks)
+            elif cached is not None:
+                result = cached if isinstance(cached, ChatResult) else self._hc_from_chunks(list(cached))
             else:
                 result = await self._agenerate(messages, stop, rm, **kwargs)
-            response = self._finish(result, rm.run_id)
+            if call is not None:
+                call.end(result)
+            response = self._hc_finish(result, rm.run_id)
         except BaseException as e:
+            if call is not None:
+                call.error(e)
             await rm.on_llm_error(e, response=LLMResult(generations=[]))
             raise
         await rm.on_llm_end(response)
@@ -248,17 +316,27 @@ class BaseChatModel(Runnable, BaseModel):
             return
         config = ensure_config(config)
         messages = _to_messages(input)
-        rm = self._configure(config, CallbackManager).on_chat_model_start(
-            self._serialized, [messages], **self._start_kwargs(config, stop, kwargs))[0]
+        rm = self._hc_configure(config, CallbackManager).on_chat_model_start(
+            self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs))[0]
         chunks: list[ChatGenerationChunk] = []
+        call = None
         try:
-            for chunk in self._stream(messages, stop, **kwargs):
-                rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
+            call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=False)
+            if call is not None:
+                messages, stop, kwargs = call.messages, call.stop, call.kwargs
+            for chunk in self._hc_chunks(call, messages, stop, kwargs):
+                if call is not None:
+                    call.chunk(chunk)
+                rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
                 chunks.append(chunk)
                 yield chunk.message
-            response = self._streamed(chunks, rm.run_id)
+            response = self._hc_streamed(chunks, rm.run_id)
+            if call is not None:
+                call.end(ChatResult(generations=response.generations[0]))
         except BaseException as e:
-            rm.on_llm_error(e, response=self._partial(chunks))
+            if call is not None:
+                call.error(e)
+            rm.on_llm_error(e, response=self._hc_partial(chunks))
             raise
         rm.on_llm_end(response)
 
@@ -270,21 +348,31 @@ class BaseChatModel(Runnable, BaseModel):
             return
         config = ensure_config(config)
         messages = _to_messages(input)
-        rm = (await self._configure(config, AsyncCallbackManager).on_chat_model_start(
-            self._serialized, [messages], **self._start_kwargs(config, stop, kwargs)))[0]
+        rm = (await self._hc_configure(config, AsyncCallbackManager).on_chat_model_start(
+            self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs)))[0]
         chunks: list[ChatGenerationChunk] = []
-        it = self._astream(messages, stop, **kwargs)
+        call, it = None, None
         try:
+            call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=True)
+            if call is not None:
+                messages, stop, kwargs = call.messages, call.stop, call.kwargs
+            it = self._hc_achunks(call, messages, stop, kwargs)
             async for chunk in it:
-                await rm.on_llm_new_token(self._token(chunk, rm.run_id), chunk=chunk)
+                if call is not None:
+                    call.chunk(chunk)
+                await rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
                 chunks.append(chunk)
                 yield chunk.message
-            response = self._streamed(chunks, rm.run_id)
+            response = self._hc_streamed(chunks, rm.run_id)
+            if call is not None:
+                call.end(ChatResult(generations=response.generations[0]))
         except BaseException as e:
             aclose = getattr(it, "aclose", None)
             if aclose is not None:
                 await aclose()
-            await rm.on_llm_error(e, response=self._partial(chunks))
+            if call is not None:
+                call.error(e)
+            await rm.on_llm_error(e, response=self._hc_partial(chunks))
             raise
         await rm.on_llm_end(response)
 

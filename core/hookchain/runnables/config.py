@@ -110,7 +110,7 @@ def patch_config(
 
 
 def merge_configs(*configs: Optional[RunnableConfig]) -> RunnableConfig:
-    """Merge configs left to right: tags concatenate (deduplicated), metadata and
+    """Merge configs left to right: tags are united (sorted, as LangChain), metadata and
     configurable merge, callbacks combine, other keys: last one wins."""
     merged: dict[str, Any] = {}
     for config in configs:
@@ -118,7 +118,7 @@ def merge_configs(*configs: Optional[RunnableConfig]) -> RunnableConfig:
             continue
         for key, value in config.items():
             if key == "tags":
-                merged["tags"] = list(dict.fromkeys([*merged.get("tags", []), *(value or [])]))
+                merged["tags"] = sorted({*merged.get("tags", []), *(value or [])})
             elif key in ("metadata", "configurable"):
                 merged[key] = {**merged.get(key, {}), **(value or {})}
             elif key == "callbacks":
