@@ -70,16 +70,14 @@ def enabled() -> list[Any]:
 
 
 def _culprit(error: BaseException) -> Optional[Any]:
-    codes = {}
-    for plugin in enabled():
-        for name in hookspecs.CHAT_MODEL_HOOKS:
-            fn = getattr(type(plugin), name, None)
-            if fn is not None and hasattr(fn, "__code__"):
-                codes[fn.__code__] = plugin
-    tb = error.__traceback__
+    """The enabled object whose hook method raised ``error`` (innermost frame)."""
+    plugins = {id(p): p for p in enabled()}
     found = None
+    tb = error.__traceback__
     while tb is not None:
-        found = codes.get(tb.tb_frame.f_code, found)
+        owner = tb.tb_frame.f_locals.get("self")
+        if owner is not None and id(owner) in plugins and tb.tb_frame.f_code.co_name in hookspecs.CHAT_MODEL_HOOKS:
+            found = owner
         tb = tb.tb_next
     return found
 
