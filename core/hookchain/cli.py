@@ -36,7 +36,33 @@ def _read_stdin() -> str:
         raise click.ClickException(f"stdin is not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r}); re-encode it as UTF-8") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _PluginGroup(click.Group):
+    """A click group that adds plugin commands (``register_commands``) the
+    first time a command that is not built in is looked up or listed."""
+
+    _loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        from hookchain.plugins import call_registration_hook
+
+        call_registration_hook("register_commands", cli=self)
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        command = super().get_command(ctx, name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hookchain")
 def main() -> None:
     """hookchain: prompt -> model pipelines with plugin models and handlers."""

@@ -101,6 +101,18 @@ def register_handlers(register: RegisterFn) -> None:
     """
 
 
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add subcommands to the ``hookchain`` command line.
+
+    Args:
+        cli: the ``click.Group`` of ``hookchain``; add commands with
+            ``@cli.command()`` or ``cli.add_command(...)``. Called only when a
+            command that is not built in is looked up (or ``--help`` lists
+            them), so plugins cost nothing for ``hookchain run``.
+    """
+
+
 # --------------------------------------------------------------------------- #
 # Chat-model hooks: change, answer or observe every model call
 # --------------------------------------------------------------------------- #

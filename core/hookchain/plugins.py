@@ -32,7 +32,7 @@ from hookchain.errors import OptionError, PluginError, UnknownNameError
 
 __all__ = [
     "PluginInfo", "get_plugin_manager", "register_plugin", "list_plugins",
-    "list_models", "list_handlers", "get_model", "get_handler", "reset",
+    "list_models", "list_handlers", "call_registration_hook", "get_model", "get_handler", "reset",
 ]
 
 logger = logging.getLogger("hookchain.plugins")
@@ -199,6 +199,20 @@ def register_plugin(obj: Any, name: Optional[str] = None) -> PluginInfo:
     failures are recorded there rather than raised."""
     info = PluginInfo(name or getattr(obj, "__name__", type(obj).__name__))
     return _get().add(obj, info)
+
+
+def call_registration_hook(hook_name: str, **kwargs: Any) -> None:
+    """Call ``hook_name`` (e.g. ``register_commands``) on every loaded plugin,
+    one plugin at a time: a plugin that raises is recorded and logged, the
+    others still run."""
+    registry = _get()
+    for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():
+        try:
+            impl.function(**kwargs)
+        except Exception as e:  # noqa: BLE001 - isolation is the point
+            info = registry.plugins.get(impl.plugin_name)
+            if info is not None:
+                registry._fail(info, f"{hook_name} raised {type(e).__name__}: {e}")
 
 
 def list_plugins() -> list[PluginInfo]:
