@@ -13,22 +13,31 @@ Normalisation (what "the same" means here):
 * values: messages become ``(class name, content)``, prompt values, generations
   and ``LLMResult`` their class name and normalised parts, exceptions
   ``(type name, str)``; containers recurse; anything else stays as is.
-* callback events: ``(event, run, parent, tags, metadata, name, data)`` where
-  ``run``/``parent`` are small integers in order of first appearance,
-  ``metadata`` has LangChain's ``ls_*`` / ``lc_versions`` keys removed (hookchain
-  adds no tracing metadata, on purpose) and ``data`` is the normalised positional
-  arguments. ``serialized`` is left out: hookchain always passes
-  ``{"id": [...], "name": ...}`` and LangChain passes ``None`` for sequences
-  (tested on its own in test_callbacks.py).
+* callback events (``events``): ``(event, run, parent, tags, metadata, name,
+  data, keyword names)`` where ``run``/``parent`` are small integers in order
+  of first appearance, ``metadata`` has LangChain's ``ls_*`` / ``lc_versions``
+  keys removed (hookchain adds no tracing metadata, on purpose) and ``data`` is
+  the normalised positional arguments (plus ``chunk`` for ``on_llm_new_token``
+  and ``response`` for ``on_llm_error``). ``serialized`` is left out: hookchain
+  always passes ``{"id": [...], "name": ...}``, LangChain ``None`` for
+  sequences (asserted in test_callbacks.py). Concurrent runs (batch, parallel
+  branches) are compared as trees with sorted siblings (``trees``).
+* ``astream_events`` (``stream_events``, ``stream_event_trees``): event, name,
+  run, parent_ids (as integers), tags, metadata, data.
 * LangChain 1.x ends every model stream with an extra empty chunk
   (``chunk_position="last"``) that hookchain does not produce, on purpose (the
-  seeds' ``c|a|t||``). ``drop_last_chunks`` removes those chunks, the
-  ``on_llm_new_token`` events they cause and their ``on_chat_model_stream`` /
-  ``on_chain_stream`` events, and asserts that only LangChain has them.
+  seeds' ``c|a|t||``). Those chunks, the ``on_llm_new_token`` events they cause
+  and their stream events are removed; hookchain is asserted to have none.
+* LangChain defers the input of streamed runs, hookchain does not, on purpose:
+  see ``undefer_inputs`` / ``undefer_stream_events``.
+
+Every difference normalised here is also asserted on its own in
+test_differences.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import threading
 import types
@@ -217,6 +226,8 @@ def build_recorder(fw: types.SimpleNamespace, *, asynchronous: bool) -> type:
         args = (*args, *(kwargs.pop(n) for n in POSITIONAL[event][len(args):] if n in kwargs))
         if event == "on_llm_new_token":
             args = (*args, kwargs.get("chunk"))
+        elif event == "on_llm_error":
+            args = (*args, _error_response(kwargs.get("response")))
         entry = {
             "event": event,
             "run_id": kwargs.get("run_id"),
@@ -226,8 +237,13 @@ def build_recorder(fw: types.SimpleNamespace, *, asynchronous: bool) -> type:
             "name": kwargs.get("name"),
             # Normalised now: messages and chunks are mutated later (ids).
             "data": norm(args[1:] if event.endswith("_start") and event != "on_custom_event" else args),
-            "kwargs": sorted(kwargs),
+            # LangChain passes run_type=None from the runnables built on
+            # _call_with_config (lambdas, passthrough); hookchain passes
+            # run_type only when it has one ("prompt"). Not compared.
+            "kwargs": sorted(k for k, v in kwargs.items() if not (k == "run_type" and v is None)),
         }
+        if "inputs" in kwargs:  # LangChain's deferred input of a streamed run
+            entry["inputs"] = norm(kwargs["inputs"])
         with self._lock:
             self.log.append(entry)
         if event in self.fail_on:
@@ -244,6 +260,15 @@ def build_recorder(fw: types.SimpleNamespace, *, asynchronous: bool) -> type:
         method.__name__ = event
         namespace[event] = method
     return type("AsyncRecorder" if asynchronous else "Recorder", (base,), namespace)
+
+
+def _error_response(response: Any) -> Any:
+    # on_llm_error's response: LangChain appends a list of generations built
+    # from the error's HTTP response (``error.response``), empty for any other
+    # error; hookchain has no such list. Empty generation lists are dropped.
+    if response is None:
+        return None
+    return ("LLMResult", [norm(g) for g in response.generations if g])
 
 
 class HandlerFailure(RuntimeError):
@@ -282,7 +307,9 @@ def clean_metadata(metadata: Optional[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _is_last_chunk(message: Any) -> bool:
-    return getattr(message, "chunk_position", None) == "last"
+    # LangChain's extra final chunk: empty, chunk_position="last". (A merged
+    # chunk that includes it also has chunk_position="last", but content.)
+    return getattr(message, "chunk_position", None) == "last" and not message.content
 
 
 def norm(value: Any) -> Any:
@@ -346,24 +373,74 @@ def event_tuple(entry: dict[str, Any], ids: Ids) -> tuple:
     return (
         entry["event"], ids(entry["run_id"]), ids(entry["parent_run_id"]),
         list(entry["tags"] or []), clean_metadata(entry["metadata"]), entry["name"], entry["data"],
+        entry["kwargs"],
     )
+
+
+_DEFERRED = [{"input": ""}]
+
+
+def undefer_inputs(fw: types.SimpleNamespace, log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deliberate difference: a run that LangChain streams through
+    ``_transform_stream_with_config`` (a streamed sequence, a generator lambda)
+    starts with ``inputs={"input": ""}`` and ``defers_inputs=True`` and reports
+    the real input later, as ``inputs=`` of ``on_chain_end`` /
+    ``on_chain_error``; hookchain gives the real input at start.
+
+    A consequence: a streamed step after another step (``... | model |
+    generator_lambda``) starts in LangChain as soon as it is asked for output,
+    before its input is complete, and in hookchain once its input is complete
+    (after the previous step ended). This moves LangChain's late input back to
+    the start event (dropping the ``inputs`` / ``defers_inputs`` keywords), and
+    moves the start event of a non-root deferred run down to just before the
+    first event of that run's own subtree, so the rest can be compared."""
+    late = {str(e["run_id"]): e["inputs"] for e in log if "inputs" in e}
+    if fw is HC:
+        assert not late, "hookchain passed inputs= to an end event"
+        assert not any("defers_inputs" in e["kwargs"] for e in log)
+        return log
+    parents = {str(e["run_id"]): str(e["parent_run_id"]) for e in log if e["parent_run_id"] is not None}
+
+    def within(run: str, ancestor: str) -> bool:
+        while run != ancestor and run in parents:
+            run = parents[run]
+        return run == ancestor
+
+    out: list[dict[str, Any]] = []
+    pending: dict[str, dict[str, Any]] = {}  # moved start events, by run
+    for e in log:
+        run = str(e["run_id"])
+        for waiting in [r for r in pending if within(run, r)]:
+            out.append(pending.pop(waiting))
+        if run in late:
+            e = dict(e)
+            e["kwargs"] = [k for k in e["kwargs"] if k not in ("inputs", "defers_inputs")]
+            e.pop("inputs", None)
+            if e["event"] == "on_chain_start":
+                assert e["data"] == _DEFERRED, e
+                e["data"] = [late[run]]
+                if e["parent_run_id"] is not None:
+                    pending[run] = e
+                    continue
+        out.append(e)
+    assert not pending
+    return out
 
 
 def events(fw: types.SimpleNamespace, log: list[dict[str, Any]]) -> list[tuple]:
     """The recorded events, in order, as tuples
-    ``(event, run, parent, tags, metadata, name, data)``."""
+    ``(event, run, parent, tags, metadata, name, data, kwarg names)``."""
     ids = Ids()
-    return drop_last_chunks(fw, [event_tuple(e, ids) for e in log])
+    return drop_last_chunks(fw, [event_tuple(e, ids) for e in undefer_inputs(fw, log)])
 
 
-def trees(fw: types.SimpleNamespace, log: list[dict[str, Any]], *, ordered: bool = False) -> list[Any]:
+def trees(fw: types.SimpleNamespace, log: list[dict[str, Any]]) -> list[Any]:
     """The recorded events as a forest, for runs whose interleaving is not
     deterministic (batch, parallel branches): one node per run holding its own
-    events (without ids) and its child runs. Siblings (and roots) are sorted,
-    unless ``ordered``, in which case they keep their start order."""
+    events (without ids) and its child runs; siblings (and roots) sorted."""
     nodes: dict[str, dict[str, Any]] = {}
     roots: list[dict[str, Any]] = []
-    for entry in log:
+    for entry in undefer_inputs(fw, log):
         if _has_last(entry["data"]):
             assert fw is LC, "hookchain produced a chunk_position='last' chunk"
             continue
@@ -377,16 +454,36 @@ def trees(fw: types.SimpleNamespace, log: list[dict[str, Any]], *, ordered: bool
                 roots.append(nodes[run])
         nodes[run]["events"].append((
             entry["event"], list(entry["tags"] or []), clean_metadata(entry["metadata"]), entry["name"], entry["data"],
+            entry["kwargs"],
         ))
 
     def canon(node: dict[str, Any]) -> Any:
-        children = [canon(c) for c in node["children"]]
-        if not ordered:
-            children.sort(key=repr)
-        return {"events": node["events"], "children": children}
+        return {"events": node["events"], "children": sorted((canon(c) for c in node["children"]), key=repr)}
 
-    forest = [canon(r) for r in roots]
-    return forest if ordered else sorted(forest, key=repr)
+    return sorted((canon(r) for r in roots), key=repr)
+
+
+def undefer_stream_events(fw: types.SimpleNamespace, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The deferred-input difference (see ``undefer_inputs``) as
+    ``astream_events`` shows it: LangChain's start event of a deferred run has
+    no ``input`` (``data == {}``) and comes early; its end event has the input.
+    This fills the start event's input from the end event and moves it down to
+    just before the first event of the run's own subtree."""
+    if fw is HC:
+        assert all(e["data"] for e in items if e["event"].endswith("_start")), "hookchain start event without input"
+        return items
+    inputs = {e["run_id"]: e["data"]["input"] for e in items if e["event"].endswith("_end") and "input" in e["data"]}
+    out: list[dict[str, Any]] = []
+    pending: dict[str, dict[str, Any]] = {}
+    for e in items:
+        for run in [r for r in pending if r == e["run_id"] or r in e.get("parent_ids", ())]:
+            out.append(pending.pop(run))
+        if e["event"].endswith("_start") and not e["data"]:
+            e = {**e, "data": {"input": inputs[e["run_id"]]} if e["run_id"] in inputs else {}}
+            pending[e["run_id"]] = e
+            continue
+        out.append(e)
+    return out + list(pending.values())
 
 
 def stream_events(fw: types.SimpleNamespace, items: list[dict[str, Any]]) -> list[tuple]:
@@ -398,11 +495,74 @@ def stream_events(fw: types.SimpleNamespace, items: list[dict[str, Any]]) -> lis
             e["event"], e["name"], ids(e["run_id"]), [ids(p) for p in e.get("parent_ids", [])],
             list(e.get("tags") or []), clean_metadata(e.get("metadata")), norm(e.get("data")),
         )
-        for e in items
+        for e in undefer_stream_events(fw, items)
     ]
     return drop_last_chunks(fw, out)
 
 
+def stream_event_trees(fw: types.SimpleNamespace, items: list[dict[str, Any]]) -> list[Any]:
+    """``astream_events`` dicts as a forest (see ``trees``), siblings sorted:
+    for concurrent branches, whose interleaving is not deterministic."""
+    nodes: dict[str, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for e in undefer_stream_events(fw, items):
+        data = norm(e.get("data"))
+        if _has_last(data):
+            assert fw is LC, "hookchain produced a chunk_position='last' chunk"
+            continue
+        key = str(e["run_id"])  # a custom event joins the run that sent it
+        node = nodes.get(key)
+        if node is None:
+            node = nodes[key] = {"events": [], "children": []}
+            parents = e.get("parent_ids") or []
+            if parents and parents[-1] in nodes:
+                nodes[parents[-1]]["children"].append(node)
+            else:
+                roots.append(node)
+        node["events"].append((
+            e["event"], e["name"], len(e.get("parent_ids") or []), list(e.get("tags") or []),
+            clean_metadata(e.get("metadata")), data,
+        ))
+
+    def canon(node: dict[str, Any]) -> Any:
+        return {"events": node["events"], "children": sorted((canon(c) for c in node["children"]), key=repr)}
+
+    return sorted((canon(r) for r in roots), key=repr)
+
+
 def both(scenario: Callable[[types.SimpleNamespace], Any]) -> tuple[Any, Any]:
-    """``scenario(LC)`` and ``scenario(HC)``."""
-    return scenario(LC), scenario(HC)
+    """``scenario(LC)`` and ``scenario(HC)``; an ``async def`` scenario is run
+    with ``asyncio.run`` (a fresh loop per framework)."""
+    results = []
+    for fw in FRAMEWORKS:
+        result = scenario(fw)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        results.append(result)
+    return results[0], results[1]
+
+
+async def collect(aiter: Any) -> list[Any]:
+    return [item async for item in aiter]
+
+
+async def event_stream(fw: types.SimpleNamespace, runnable: Any, input: Any, config: Any = None, **kwargs: Any) -> list[tuple]:
+    """``runnable.astream_events(input, config, version="v2")``, normalised."""
+    return stream_events(fw, await collect(runnable.astream_events(input, config, version="v2", **kwargs)))
+
+
+def raised(call: Callable[[], Any]) -> Any:
+    """``("raised", type name, str)`` for the exception ``call()`` raises."""
+    try:
+        call()
+    except Exception as e:  # noqa: BLE001
+        return ("raised", type(e).__name__, str(e))
+    raise AssertionError("no exception raised")
+
+
+async def araised(awaitable: Any) -> Any:
+    try:
+        await awaitable
+    except Exception as e:  # noqa: BLE001
+        return ("raised", type(e).__name__, str(e))
+    raise AssertionError("no exception raised")
