@@ -238,3 +238,19 @@ def test_non_handler_callback_is_a_clear_error(chain):
 def test_unknown_config_key_is_a_clear_error(chain):
     with pytest.raises(TypeError, match="unknown RunnableConfig key 'callback'"):
         chain.invoke({"number": "1"}, config={"callback": []})
+
+
+def test_custom_event_from_a_sync_lambda_thread_reaches_astream_events():
+    def work(x):
+        dispatch_custom_event("from-thread", {"thread": threading.get_ident() != main})
+        return x
+
+    main = threading.get_ident()
+
+    async def run():
+        return [e async for e in RunnableLambda(work).astream_events(1, version="v2")]
+
+    events = asyncio.run(run())
+    custom = [e for e in events if e["event"] == "on_custom_event"]
+    assert custom and custom[0]["name"] == "from-thread" and custom[0]["data"] == {"thread": True}
+    assert [e["event"] for e in events][-1] == "on_chain_end"

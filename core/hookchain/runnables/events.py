@@ -11,6 +11,7 @@ output stream through ``tap_output_aiter`` to produce ``on_chain_stream``.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any, AsyncIterator, Optional, Sequence
 from uuid import UUID
 
@@ -36,6 +37,8 @@ class _EventStreamHandler(AsyncCallbackHandler):
 
     def __init__(self, queue: asyncio.Queue, filters: dict[str, Optional[Sequence[str]]], root_input: Any = None) -> None:
         self.queue = queue
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
         self.root_input = root_input
         self.runs: dict[UUID, _RunInfo] = {}
         self.filters = filters
@@ -60,9 +63,17 @@ class _EventStreamHandler(AsyncCallbackHandler):
             return False
         return keep
 
+    def _put(self, event: dict[str, Any]) -> None:
+        # Sync code in a worker thread (a lambda calling dispatch_custom_event)
+        # must hand events to the loop thread: asyncio.Queue is not thread-safe.
+        if threading.get_ident() == self._thread:
+            self.queue.put_nowait(event)
+        else:
+            self._loop.call_soon_threadsafe(self.queue.put_nowait, event)
+
     def _send(self, event: str, run_id: UUID, info: _RunInfo, data: dict[str, Any]) -> None:
         if self._keep(info):
-            self.queue.put_nowait({
+            self._put({
                 "event": event, "name": info.name, "run_id": str(run_id), "parent_ids": info.parent_ids,
                 "tags": list(info.tags), "metadata": dict(info.metadata), "data": data,
             })
