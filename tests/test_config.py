@@ -223,8 +223,8 @@ def test_first_root_run_reports_a_bad_config(isolated, monkeypatch):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ('modle = "echo"\n', "unknown key 'modle'; allowed keys: model, models, handlers"),
-        ('[handler.stdout]\nruns = true\n', "unknown key 'handler'; allowed keys: model, models, handlers"),
+        ('modle = "echo"\n', "unknown key 'modle'; allowed keys: model, handler_timeout, models, handlers"),
+        ('[handler.stdout]\nruns = true\n', "unknown key 'handler'; allowed keys: model, handler_timeout, models, handlers"),
         ("model = 3\n", "key 'model' must be a model name (string), got int"),
         ("models = 1\n", "key 'models' must be a table of option tables, got int"),
         ('handlers = ["stdout"]\n', "key 'handlers' must be a table of option tables, got list"),
@@ -377,3 +377,18 @@ def test_env_may_name_a_pyproject(isolated, monkeypatch):
     monkeypatch.setenv("HOOKCHAIN_CONFIG", str(isolated / "sub" / "pyproject.toml"))
     cfg = config.find()
     assert cfg.model == "sub" and cfg.source.endswith("pyproject.toml [tool.hookchain]")
+
+
+def test_handler_timeout_key(tmp_path, monkeypatch):
+    from hookchain import config as cfg
+    from hookchain.callbacks import manager
+    from hookchain.errors import ConfigError
+
+    monkeypatch.setattr(manager, "handler_timeout", None)
+    path = tmp_path / "c.toml"
+    path.write_text("handler_timeout = 2.5\n")
+    cfg.activate(cfg.load(path))
+    assert manager.handler_timeout == 2.5
+    path.write_text("handler_timeout = 'soon'\n")
+    with pytest.raises(ConfigError, match="key 'handler_timeout' must be a number of seconds"):
+        cfg.load(path)

@@ -12,6 +12,7 @@ Where it is read from, first match wins:
 Schema (every key optional)::
 
     model = "echo"              # default model for `hookchain run`
+    handler_timeout = 5         # seconds an async handler may take per event
 
     [models.echo]               # options for a model, by model name
     n = 200
@@ -41,7 +42,12 @@ else:  # pragma: no cover
 __all__ = ["Config", "find", "load", "load_default", "activate", "autoload", "DEFAULT_CONFIG"]
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
-_KEYS = {"model": "a model name (string)", "models": "a table of option tables", "handlers": "a table of option tables"}
+_KEYS = {
+    "model": "a model name (string)",
+    "handler_timeout": "a number of seconds (>= 0)",
+    "models": "a table of option tables",
+    "handlers": "a table of option tables",
+}
 
 
 class Config:
@@ -54,13 +60,14 @@ class Config:
         handlers: ``{handler name: {option: value}}`` for enabled handlers only.
     """
 
-    __slots__ = ("source", "model", "models", "handlers")
+    __slots__ = ("source", "model", "models", "handlers", "handler_timeout")
 
     def __init__(self, source: str, model: Optional[str] = None, models: Optional[dict[str, dict[str, Any]]] = None,
                  handlers: Optional[dict[str, dict[str, Any]]] = None) -> None:
         self.source, self.model = source, model
         self.models = models or {}
         self.handlers = handlers or {}
+        self.handler_timeout: Optional[float] = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str) -> "Config":
@@ -84,6 +91,9 @@ class Config:
                         f"got {type(options).__name__}"
                     )
             tables[key] = value
+        timeout = data.get("handler_timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0):
+            raise ConfigError(f"{source}: key 'handler_timeout' must be {_KEYS['handler_timeout']}, got {timeout!r}")
         handlers = {}
         for name, options in tables["handlers"].items():
             options = dict(options)
@@ -92,7 +102,9 @@ class Config:
                 raise ConfigError(f"{source}: key 'handlers.{name}.enabled' must be true or false, got {enabled!r}")
             if enabled:
                 handlers[name] = options
-        return cls(source, model, tables["models"], handlers)
+        config = cls(source, model, tables["models"], handlers)
+        config.handler_timeout = timeout
+        return config
 
     def build_handlers(self) -> list[Any]:
         """Instantiate the enabled handlers; errors name this config file."""
@@ -162,6 +174,8 @@ def activate(config: Optional[Config]) -> list[Any]:
     from hookchain.callbacks import manager
 
     manager._autoload_pending = False
+    if config is not None and config.handler_timeout is not None:
+        manager.set_handler_timeout(config.handler_timeout)
     handlers = config.build_handlers() if config is not None else []
     for handler in handlers:
         manager.enable_handler(handler)

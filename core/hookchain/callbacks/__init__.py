@@ -19,6 +19,7 @@ from hookchain.callbacks.manager import (
     dispatch_custom_event,
     enable_handler,
     enabled_handlers,
+    set_handler_timeout,
 )
 
 __all__ = [
@@ -29,5 +30,5 @@ __all__ = [
     "CallbackManagerForToolRun", "AsyncCallbackManagerForToolRun",
     "CallbackManagerForRetrieverRun", "AsyncCallbackManagerForRetrieverRun",
     "dispatch_custom_event", "adispatch_custom_event",
-    "enable_handler", "disable_handler", "enabled_handlers",
+    "enable_handler", "disable_handler", "enabled_handlers", "set_handler_timeout",
 ]

@@ -61,6 +61,10 @@ class _HandlerBase:
     #: In an async run, call this sync handler on the event loop thread instead
     #: of in an executor (as LangChain's ``run_inline``).
     run_inline: bool = False
+    #: Seconds this handler may take per event in an async run (or as a
+    #: coroutine in a sync run) before it is abandoned and logged as failed;
+    #: ``None``: the process default (``handler_timeout`` in the config).
+    timeout: Optional[float] = None
     ignore_llm: bool = False
     ignore_chain: bool = False
     ignore_agent: bool = False

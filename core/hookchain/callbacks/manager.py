@@ -26,6 +26,7 @@ import functools
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from typing import Any, Optional, Sequence, TypeVar, Union
 
 from hookchain.callbacks.base import AsyncCallbackHandler, BaseCallbackHandler, _HandlerBase
@@ -37,7 +38,7 @@ __all__ = [
     "CallbackManagerForChainRun", "AsyncCallbackManagerForChainRun",
     "CallbackManagerForToolRun", "AsyncCallbackManagerForToolRun",
     "CallbackManagerForRetrieverRun", "AsyncCallbackManagerForRetrieverRun",
-    "enable_handler", "disable_handler", "enabled_handlers",
+    "enable_handler", "disable_handler", "enabled_handlers", "set_handler_timeout",
     "dispatch_custom_event", "adispatch_custom_event",
 ]
 
@@ -102,10 +103,48 @@ def _check_handler(handler: Any) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def _failed(handler: _HandlerBase, event: str, error: Exception) -> None:
+#: Seconds an async handler (or a sync one sent to the executor in an async run)
+#: may take per event before it is abandoned and logged as failed; ``None``: no
+#: limit. A handler's own ``timeout`` attribute overrides it. Set by the
+#: config's ``handler_timeout`` key or ``set_handler_timeout``.
+handler_timeout: Optional[float] = None
+
+_logged: "OrderedDict[tuple[int, Any], None]" = OrderedDict()
+_LOGGED_MAX = 4096
+
+
+def set_handler_timeout(seconds: Optional[float]) -> None:
+    """Set the default per-event time limit (seconds) of async handlers; ``None``
+    removes it. Raises ``ValueError`` for a negative number."""
+    global handler_timeout
+    if seconds is not None and seconds < 0:
+        raise ValueError(f"handler timeout must be >= 0 seconds or None, got {seconds!r}")
+    handler_timeout = seconds
+
+
+def _timeout(handler: _HandlerBase) -> Optional[float]:
+    own = handler.timeout
+    return own if own is not None else handler_timeout
+
+
+def _failed(handler: _HandlerBase, event: str, error: Exception, run_id: Any = None) -> None:
+    """A handler failed: re-raise if it asked to (``raise_error``), else log it,
+    once per handler and run (later failures in the same run are counted at
+    debug level only). The set of logged pairs is bounded: nothing is kept per
+    finished run."""
     if handler.raise_error:
         raise error
-    logger.warning("Error in %s.%s callback: %r", type(handler).__name__, event, error)
+    key = (id(handler), run_id)
+    if key in _logged:
+        logger.debug("Error in %s.%s callback (again in run %s): %r", type(handler).__name__, event, run_id, error)
+        return
+    _logged[key] = None
+    if len(_logged) > _LOGGED_MAX:
+        _logged.popitem(last=False)
+    logger.warning(
+        "Error in %s.%s callback: %r (run %s; the run goes on; further errors of this handler in this run are not logged)",
+        type(handler).__name__, event, error, run_id,
+    )
 
 
 def _chat_to_llm_start(handler: _HandlerBase, args: tuple, kwargs: dict[str, Any]) -> Any:
@@ -117,9 +156,11 @@ def _chat_to_llm_start(handler: _HandlerBase, args: tuple, kwargs: dict[str, Any
     return handler.on_llm_start(serialized, [get_buffer_string(m) for m in messages], **kwargs)
 
 
-def _run_coroutine(coro: Any) -> None:
+def _run_coroutine(coro: Any, timeout: Optional[float] = None) -> None:
     """Run an async handler's coroutine from sync code, on a private loop (in a
-    helper thread when this thread already runs a loop)."""
+    helper thread when this thread already runs a loop), within ``timeout`` seconds."""
+    if timeout is not None:
+        coro = asyncio.wait_for(coro, timeout)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -148,23 +189,28 @@ def _dispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs:
             continue
         try:
             if event in handler._hc_async_events:
-                _run_coroutine(getattr(handler, event)(*args, **kwargs))
+                _run_coroutine(getattr(handler, event)(*args, **kwargs), _timeout(handler))
             else:
                 getattr(handler, event)(*args, **kwargs)
         except NotImplementedError as e:
             if event != "on_chat_model_start":
-                _failed(handler, event, e)
+                _failed(handler, event, e, kwargs.get("run_id"))
                 continue
             if handler.ignore_llm:  # the fallback is an LLM event (as LangChain)
                 continue
             try:
                 result = _chat_to_llm_start(handler, args, kwargs)
                 if asyncio.iscoroutine(result):
-                    _run_coroutine(result)
+                    _run_coroutine(result, _timeout(handler))
             except Exception as e2:  # noqa: BLE001
-                _failed(handler, "on_llm_start", e2)
+                _failed(handler, "on_llm_start", e2, kwargs.get("run_id"))
         except Exception as e:  # noqa: BLE001 - isolation is the point
-            _failed(handler, event, e)
+            _failed(handler, event, e, kwargs.get("run_id"))
+
+
+def _bounded(awaitable: Any, handler: _HandlerBase) -> Any:
+    timeout = _timeout(handler)
+    return awaitable if timeout is None else asyncio.wait_for(awaitable, timeout)
 
 
 async def _adispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs: dict[str, Any]) -> None:
@@ -175,27 +221,27 @@ async def _adispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, 
         method = getattr(handler, event)
         try:
             if event in handler._hc_async_events:
-                await method(*args, **kwargs)
+                await _bounded(method(*args, **kwargs), handler)
             elif handler.run_inline:
                 method(*args, **kwargs)
             else:
                 loop = asyncio.get_running_loop()
                 ctx = contextvars.copy_context()
-                await loop.run_in_executor(None, functools.partial(ctx.run, method, *args, **kwargs))
+                await _bounded(loop.run_in_executor(None, functools.partial(ctx.run, method, *args, **kwargs)), handler)
         except NotImplementedError as e:
             if event != "on_chat_model_start":
-                _failed(handler, event, e)
+                _failed(handler, event, e, kwargs.get("run_id"))
                 continue
             if handler.ignore_llm:  # the fallback is an LLM event (as LangChain)
                 continue
             try:
                 result = _chat_to_llm_start(handler, args, kwargs)
                 if asyncio.iscoroutine(result):
-                    await result
+                    await _bounded(result, handler)
             except Exception as e2:  # noqa: BLE001
-                _failed(handler, "on_llm_start", e2)
+                _failed(handler, "on_llm_start", e2, kwargs.get("run_id"))
         except Exception as e:  # noqa: BLE001
-            _failed(handler, event, e)
+            _failed(handler, event, e, kwargs.get("run_id"))
 
 
 def _new_run_id() -> uuid.UUID:
