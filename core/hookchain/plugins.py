@@ -241,15 +241,26 @@ def _allowed_options(factory: Any) -> list[str]:
         return []
 
 
-def _explain(error: Any) -> str:
+def _secret_fields(schema: Any) -> set[str]:
+    fields = getattr(schema, "model_fields", {}) or {}
+    return {name for name, f in fields.items() if "Secret" in str(f.annotation)}
+
+
+def _explain(error: Any, schema: Any) -> str:
+    """One line per pydantic error; the rejected value is shown, except for
+    secret (``SecretStr``/``SecretBytes``) fields."""
+    secret = _secret_fields(schema)
     parts = []
     for item in error.errors():
         where = ".".join(str(x) for x in item["loc"]) or "(options)"
         if item["type"] == "extra_forbidden":
             parts.append(f"unknown option {where!r}")
+        elif item["type"] == "missing":
+            parts.append(f"option {where!r} is required")
+        elif str(item["loc"][0]) in secret:
+            parts.append(f"option {where!r}: {item['msg']} (value hidden: secret)")
         else:
-            parts.append(f"option {where!r}: {item['msg']} (got {item.get('input')!r})" if item["type"] != "missing"
-                         else f"option {where!r} is required")
+            parts.append(f"option {where!r}: {item['msg']} (got {item.get('input')!r})")
     return "; ".join(parts)
 
 
@@ -273,7 +284,7 @@ def _build(kind: str, name: str, expected: type, options: dict[str, Any]) -> Any
                 raise OptionError(f"{where}: unknown option(s) {', '.join(map(repr, unknown))}; allowed options: {', '.join(allowed) or 'none'}")
         obj = factory(**options)
     except ValidationError as e:
-        raise OptionError(f"{where}: {_explain(e)}; allowed options: {', '.join(allowed) or 'none'}") from None
+        raise OptionError(f"{where}: {_explain(e, options_model or factory)}; allowed options: {', '.join(allowed) or 'none'}") from None
     if not isinstance(obj, expected):
         raise PluginError(f"{where}: factory returned {type(obj).__name__}, not a {expected.__name__}")
     return obj
