@@ -9,6 +9,7 @@ traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any, Optional
@@ -118,9 +119,12 @@ def _run(template: str, variables: dict[str, str], model_name: Optional[str], op
     if no_stream:
         click.echo(chain.invoke(variables).text)
         return
-    for chunk in chain.stream(variables):
-        click.echo(chunk.text, nl=False)
-        sys.stdout.flush()
+    # closing(): an interrupt (Ctrl-C) or a closed pipe ends every open run
+    # with an error event and closes the model's stream at once.
+    with contextlib.closing(chain.stream(variables)) as stream:
+        for chunk in stream:
+            click.echo(chunk.text, nl=False)
+            sys.stdout.flush()
     click.echo()
 
 
