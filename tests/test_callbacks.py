@@ -254,3 +254,25 @@ def test_custom_event_from_a_sync_lambda_thread_reaches_astream_events():
     custom = [e for e in events if e["event"] == "on_custom_event"]
     assert custom and custom[0]["name"] == "from-thread" and custom[0]["data"] == {"thread": True}
     assert [e["event"] for e in events][-1] == "on_chain_end"
+
+
+def test_parallel_branches_stream_chunk_by_chunk(recorder):
+    from hookchain.runnables import RunnableParallel
+
+    both = RunnableParallel(a=hookchain.get_model("echo", n=3), b=hookchain.get_model("echo", n=2))
+    chunks = list(both.stream("xyz", config={"callbacks": [recorder]}))
+    assert len(chunks) > 2 and all(len(c) == 1 for c in chunks)
+    total = {}
+    for c in chunks:
+        for k, v in c.items():
+            total[k] = total[k] + v if k in total else v
+    assert {k: v.content for k, v in total.items()} == {"a": "xyz", "b": "xy"}
+
+    async def collect():
+        return [c async for c in both.astream("xyz")]
+
+    assert len(asyncio.run(collect())) == len(chunks)
+    stream = both.stream("xyz", config={"callbacks": [recorder]})
+    next(stream)
+    stream.close()
+    assert recorder.events[-1][0] == "on_chain_error"

@@ -14,7 +14,7 @@ Deliberate (hookchain's design):
 Kept, reported (see each test): ``on_llm_new_token``'s token passed
 positionally, no ``run_type=None`` keyword, no error-metadata generations in
 ``on_llm_error``'s response, astream_events' input on the root run only, no
-streaming through RunnableParallel / RunnableAssign (test_stream_events), sync
+streaming through RunnableAssign (test_stream_events), sync
 generator lambdas accepted by astream (test_stream_events).
 """
 

@@ -21,6 +21,7 @@ import asyncio
 import contextvars
 import inspect
 import threading
+from queue import Queue
 from abc import ABC, abstractmethod
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Optional, Sequence, Union
 
@@ -599,6 +600,90 @@ class RunnableParallel(Runnable):
             return {k: out for (k, _, _), out in zip(branches, outputs)}
 
         return await self._acall_with_config(run, input, config)
+
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Yield ``{key: chunk}`` as each branch streams; branches run
+        concurrently on the shared pool. Closing early stops every branch."""
+
+        def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[dict[str, Any]]:
+            branches = self._branch_configs(config, rm)
+            if len(branches) == 1:
+                key, step, cfg = branches[0]
+                for chunk in step.stream(value, cfg):
+                    yield {key: chunk}
+                return
+            queue: "Queue[Any]" = Queue()
+            stop = threading.Event()
+            done = object()
+
+            def pump(key: str, step: Runnable, cfg: RunnableConfig) -> None:
+                it = step.stream(value, cfg)
+                try:
+                    for chunk in it:
+                        if stop.is_set():
+                            break
+                        queue.put((key, chunk, None))
+                except BaseException as e:  # noqa: BLE001 - handed to the consumer
+                    queue.put((key, None, e))
+                finally:
+                    _close(it)
+                    queue.put(done)
+
+            pool = _shared_executor()
+            futures = [pool.submit(contextvars.copy_context().run, pump, *branch) for branch in branches]
+            try:
+                remaining = len(futures)
+                while remaining:
+                    item = queue.get()
+                    if item is done:
+                        remaining -= 1
+                        continue
+                    key, chunk, error = item
+                    if error is not None:
+                        raise error
+                    yield {key: chunk}
+            finally:
+                stop.set()
+                for f in futures:
+                    f.cancel()
+
+        return self._stream_with_config(run, input, config)
+
+    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """Async ``stream``: one task per branch, chunks yielded as they arrive."""
+
+        async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[dict[str, Any]]:
+            queue: asyncio.Queue = asyncio.Queue()
+            done = object()
+
+            async def pump(key: str, step: Runnable, cfg: RunnableConfig) -> None:
+                try:
+                    async for chunk in step.astream(value, cfg):
+                        await queue.put((key, chunk, None))
+                except Exception as e:  # noqa: BLE001 - handed to the consumer
+                    await queue.put((key, None, e))
+                finally:
+                    await queue.put(done)
+
+            tasks = [asyncio.ensure_future(pump(*branch)) for branch in self._branch_configs(config, rm)]
+            try:
+                remaining = len(tasks)
+                while remaining:
+                    item = await queue.get()
+                    if item is done:
+                        remaining -= 1
+                        continue
+                    key, chunk, error = item
+                    if error is not None:
+                        raise error
+                    yield {key: chunk}
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+        async for chunk in self._astream_with_config(run, input, config):
+            yield chunk
 
 
 RunnableMap = RunnableParallel
