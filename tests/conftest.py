@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from hookchain.callbacks import BaseCallbackHandler
@@ -31,6 +33,32 @@ Recorder = type(
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
+
+
+def _other_repo_plugins() -> str:
+    """Entry points of this repo's other plugin distributions (openai, cache,
+    redact...), installed by the test environment but not under test here."""
+    from importlib.metadata import entry_points
+
+    return ",".join(sorted(
+        ep.name for ep in entry_points(group="hookchain")
+        if ep.dist is not None and ep.dist.name.startswith("hookchain-")
+        and ep.dist.name not in ("hookchain-echo", "hookchain-stdout")
+    ))
+
+
+OTHER_REPO_PLUGINS = _other_repo_plugins()
+
+
+@pytest.fixture(autouse=True)
+def _only_reference_plugins(monkeypatch):
+    """Tests in this folder see the echo and stdout plugins only (also in CLI
+    subprocesses, through HOOKCHAIN_DISABLE_PLUGINS)."""
+    from hookchain import plugins
+
+    if OTHER_REPO_PLUGINS and os.environ.get("HOOKCHAIN_DISABLE_PLUGINS") != OTHER_REPO_PLUGINS:
+        monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGINS", OTHER_REPO_PLUGINS)
+        plugins.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,7 @@ class Cli:
 
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKCHAIN_")}
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKCHAIN_") or k == "HOOKCHAIN_DISABLE_PLUGINS"}
 
     def __call__(self, *args: str, input: bytes | str | None = None, env: dict[str, str] | None = None,
                  command: list[str] | None = None) -> subprocess.CompletedProcess:

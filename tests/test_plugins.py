@@ -13,6 +13,7 @@ Discovery is process-global and cached; every test here starts and ends with
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from importlib.metadata import version
@@ -369,6 +370,15 @@ def test_hookchain_plugins_selects_entry_points(monkeypatch):
     plugins.reset()
     assert [p.name for p in plugins.list_plugins()] == ["echo"]
     assert hookchain.get_model("echo", n=1).invoke("ok").content == "o"
+    with pytest.raises(UnknownNameError, match=r"known handlers: none"):
+        hookchain.get_handler("stdout")
+
+
+def test_hookchain_disable_plugins_skips_entry_points(monkeypatch):
+    current = os.environ.get("HOOKCHAIN_DISABLE_PLUGINS", "")
+    monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGINS", f"{current}, stdout")
+    plugins.reset()
+    assert [p.name for p in plugins.list_plugins()] == ["echo"]
     with pytest.raises(UnknownNameError, match=r"known handlers: none"):
         hookchain.get_handler("stdout")
 

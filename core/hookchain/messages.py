@@ -15,6 +15,7 @@ Unknown keyword arguments raise ``TypeError`` naming the allowed ones
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable, Optional, Sequence, Union
 
 __all__ = [
@@ -214,11 +215,80 @@ class AIMessage(BaseMessage):
 
 
 class AIMessageChunk(AIMessage, BaseMessageChunk):
-    """A streamed piece of an AI message; ``tool_call_chunks`` merge by ``index``."""
+    """A streamed piece of an AI message; ``tool_call_chunks`` merge by ``index``.
+
+    As LangChain, ``tool_calls``/``invalid_tool_calls`` are derived from
+    ``tool_call_chunks`` when there are any (partial JSON arguments parsed as
+    far as they go), so the sum of a stream's chunks carries the parsed calls.
+    """
 
     __slots__ = ("tool_call_chunks",)
     type = "AIMessageChunk"
     _fields = AIMessage._fields + (("tool_call_chunks", _list),)
+
+    def __init__(self, content: Union[str, list] = "", **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        if self.tool_call_chunks:
+            self.tool_calls, self.invalid_tool_calls = _tool_calls_from_chunks(self.tool_call_chunks)
+
+
+def _parse_partial_json(text: str) -> Any:
+    """``json.loads``, completing a truncated document first (as LangChain's
+    ``parse_partial_json``): open strings and brackets are closed, and trailing
+    characters dropped until it parses. Raises ``ValueError`` if nothing does."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    chars: list[str] = []
+    closers: list[str] = []
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if char == '"' and not escaped:
+                in_string = False
+            elif char == "\\":
+                escaped = not escaped
+                chars.append(char)
+                continue
+            elif char == "\n" and not escaped:
+                char = "\\n"
+            escaped = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            closers.append("}" if char == "{" else "]")
+        elif char in "}]":
+            if not closers or closers.pop() != char:
+                raise ValueError(f"mismatched {char!r} in {text!r}")
+        chars.append(char)
+    if in_string:
+        if escaped:
+            chars.pop()
+        chars.append('"')
+    tail = "".join(reversed(closers))
+    while chars:
+        try:
+            return json.loads("".join(chars) + tail, strict=False)
+        except ValueError:
+            chars.pop()
+    raise ValueError(f"not JSON: {text!r}")
+
+
+def _tool_calls_from_chunks(chunks: list) -> tuple[list, list]:
+    calls: list = []
+    invalid: list = []
+    for chunk in chunks:
+        args = chunk.get("args")
+        try:
+            parsed = _parse_partial_json(args) if args else {}
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            calls.append({"name": chunk.get("name") or "", "args": parsed, "id": chunk.get("id"), "type": "tool_call"})
+        else:
+            invalid.append({"name": chunk.get("name"), "args": args, "id": chunk.get("id"), "error": None, "type": "invalid_tool_call"})
+    return calls, invalid
 
 
 class ToolMessage(BaseMessage):

@@ -12,6 +12,8 @@ Environment:
     HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD=1: load no entry points (plugins can
         still be registered in code with ``register_plugin``).
     HOOKCHAIN_PLUGINS=name,name: load only the entry points with these names.
+    HOOKCHAIN_DISABLE_PLUGINS=name,name: skip these entry points (switch off a
+        misbehaving plugin without uninstalling it).
 
 A name registered by two plugins is kept for both; using it is then an error
 naming both, resolved by qualifying it as ``PLUGIN:NAME``.
@@ -73,6 +75,10 @@ class _Entry:
         self.name, self.factory, self.plugin = name, factory, plugin
 
 
+def _names_from_env(variable: str) -> set[str]:
+    return {n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()}
+
+
 class _Registry:
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
@@ -84,14 +90,15 @@ class _Registry:
     def discover(self) -> None:
         if os.environ.get("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD"):
             return
-        only = {n.strip() for n in os.environ.get("HOOKCHAIN_PLUGINS", "").split(",") if n.strip()} or None
+        only = _names_from_env("HOOKCHAIN_PLUGINS") or None
+        skip = _names_from_env("HOOKCHAIN_DISABLE_PLUGINS")
         try:
             from importlib_metadata import entry_points
         except ImportError:  # Python >= 3.12 without the backport
             from importlib.metadata import entry_points  # type: ignore[assignment]
         seen = set()
         for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP):
-            if (only is not None and ep.name not in only) or (ep.name, ep.value) in seen:
+            if (only is not None and ep.name not in only) or ep.name in skip or (ep.name, ep.value) in seen:
                 continue
             seen.add((ep.name, ep.value))
             dist = getattr(ep, "dist", None)
