@@ -195,9 +195,14 @@ def test_async_handlers_are_awaited_and_sync_ones_run_in_async_runs(chain):
         run_inline = True
 
     main_thread = threading.get_ident()
-    asyncio.run(chain.ainvoke({"number": "1"}, config={"callbacks": [A(), S(), Inline()]}))
-    assert [s[0] for s in seen] == ["async", "sync", "sync"]
-    assert seen[0][1] == main_thread and seen[1][1] != main_thread and seen[2][1] == main_thread
+    a, s, inline = A(), S(), Inline()
+    asyncio.run(chain.ainvoke({"number": "1"}, config={"callbacks": [a, s, inline]}))
+    # All three ran before ainvoke returned; the plain sync handler off the loop
+    # thread (hookchain's delivery thread), run_inline on it.
+    assert sorted(kind for kind, _ in seen) == ["async", "sync", "sync"]
+    threads = {kind: [t for k, t in seen if k == kind] for kind in ("async", "sync")}
+    assert threads["async"] == [main_thread]
+    assert sorted(t == main_thread for t in threads["sync"]) == [False, True]
     seen.clear()
     chain.invoke({"number": "1"}, config={"callbacks": [A()]})  # async handler in a sync run
     assert [s[0] for s in seen] == ["async"]
@@ -276,3 +281,19 @@ def test_parallel_branches_stream_chunk_by_chunk(recorder):
     next(stream)
     stream.close()
     assert recorder.events[-1][0] == "on_chain_error"
+
+
+def test_sync_constructor_handler_has_run_when_ainvoke_returns():
+    seen = []
+
+    class Slowish(BaseCallbackHandler):
+        def on_llm_end(self, response, **kwargs):
+            import time
+
+            time.sleep(0.02)
+            seen.append(response.generations[0][0].text)
+
+    chain = ChatPromptTemplate.from_template("{x}") | hookchain.get_model("echo", callbacks=[Slowish()])
+    for i in range(5):
+        asyncio.run(chain.ainvoke({"x": f"run {i}"}))
+        assert seen[-1] == f"run {i}"

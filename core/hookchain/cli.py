@@ -179,5 +179,25 @@ def _names(table: dict[str, list[str]], as_json: bool) -> None:
         click.echo(f"{name}  ({', '.join(providers)})")
 
 
+
+@main.command("new-plugin")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["model", "handler"]), required=True,
+              help="A chat model plugin or a callback handler plugin.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="Where to write the project (default: ./hookchain-NAME); must not exist or be empty.")
+def new_plugin(name: str, kind: str, directory: Optional[str]) -> None:
+    """Write a new plugin project NAME: pyproject with the entry point, the
+    package, a README and conformance tests."""
+    from hookchain.scaffold import create_plugin
+
+    try:
+        target, files = create_plugin(name, kind, directory)
+    except HookchainError as e:
+        raise click.ClickException(str(e)) from None
+    for path in files:
+        click.echo(f"created {path}")
+    click.echo(f"next: cd {target} && pip install -e '.[test]' && pytest")
+
 if __name__ == "__main__":  # pragma: no cover
     main()

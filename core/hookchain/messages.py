@@ -365,6 +365,8 @@ def merge_content(first: Union[str, list], *others: Union[str, list]) -> Union[s
     """Concatenate message contents: strings join; lists merge blocks that share
     an ``index`` and append the rest; a string meeting a list joins the list's
     last string element or is appended."""
+    if isinstance(first, str) and all(isinstance(c, str) for c in others):
+        return first + "".join(others)  # linear, not quadratic, in the chunk count
     merged = first
     for content in others:
         if isinstance(merged, str) and isinstance(content, str):

@@ -26,6 +26,8 @@ import functools
 import logging
 import threading
 import uuid
+from queue import SimpleQueue
+from random import getrandbits as _getrandbits
 from collections import OrderedDict
 from typing import Any, Optional, Sequence, TypeVar, Union
 
@@ -156,56 +158,67 @@ def _chat_to_llm_start(handler: _HandlerBase, args: tuple, kwargs: dict[str, Any
     return handler.on_llm_start(serialized, [get_buffer_string(m) for m in messages], **kwargs)
 
 
+_local = threading.local()
+_helper_loop: Optional[asyncio.AbstractEventLoop] = None
+
+
+def _helper() -> asyncio.AbstractEventLoop:
+    """A private event loop on a daemon thread, started once, for async handlers
+    called from sync code that runs inside another event loop."""
+    global _helper_loop
+    with _autoload_lock:
+        if _helper_loop is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="hookchain-async-handlers", daemon=True).start()
+            _helper_loop = loop
+    return _helper_loop
+
+
 def _run_coroutine(coro: Any, timeout: Optional[float] = None) -> None:
-    """Run an async handler's coroutine from sync code, on a private loop (in a
-    helper thread when this thread already runs a loop), within ``timeout`` seconds."""
+    """Run an async handler's coroutine from sync code to completion, within
+    ``timeout`` seconds: on this thread's private loop (kept for reuse), or on
+    the helper loop when this thread already runs a loop."""
     if timeout is not None:
         coro = asyncio.wait_for(coro, timeout)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(coro)
+        loop = getattr(_local, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = _local.loop = asyncio.new_event_loop()
+        loop.run_until_complete(contextvars.copy_context().run(asyncio.ensure_future, coro, loop=loop))
         return
-    ctx = contextvars.copy_context()
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            ctx.run(asyncio.run, coro)
-        except BaseException as e:  # noqa: BLE001 - handed back to the caller
-            error.append(e)
-
-    t = threading.Thread(target=target, name="hookchain-async-handler")
-    t.start()
-    t.join()
-    if error:
-        raise error[0]
+    asyncio.run_coroutine_threadsafe(coro, _helper()).result()
 
 
-def _dispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs: dict[str, Any]) -> None:
-    flag = CALLBACK_EVENTS[event]
-    for handler in handlers:
-        if event not in handler._hc_events or (flag is not None and getattr(handler, flag)):
-            continue
-        try:
-            if event in handler._hc_async_events:
-                _run_coroutine(getattr(handler, event)(*args, **kwargs), _timeout(handler))
-            else:
-                getattr(handler, event)(*args, **kwargs)
-        except NotImplementedError as e:
-            if event != "on_chat_model_start":
-                _failed(handler, event, e, kwargs.get("run_id"))
-                continue
-            if handler.ignore_llm:  # the fallback is an LLM event (as LangChain)
-                continue
+def _call_sync(handler: _HandlerBase, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    """Deliver one event to one handler from sync code, isolating its failure."""
+    try:
+        if event in handler._hc_async_events:
+            _run_coroutine(getattr(handler, event)(*args, **kwargs), _timeout(handler))
+        else:
+            getattr(handler, event)(*args, **kwargs)
+    except NotImplementedError as e:
+        if event != "on_chat_model_start":
+            _failed(handler, event, e, kwargs.get("run_id"))
+        elif not handler.ignore_llm:  # the fallback is an LLM event (as LangChain)
             try:
                 result = _chat_to_llm_start(handler, args, kwargs)
                 if asyncio.iscoroutine(result):
                     _run_coroutine(result, _timeout(handler))
             except Exception as e2:  # noqa: BLE001
                 _failed(handler, "on_llm_start", e2, kwargs.get("run_id"))
-        except Exception as e:  # noqa: BLE001 - isolation is the point
-            _failed(handler, event, e, kwargs.get("run_id"))
+    except Exception as e:  # noqa: BLE001 - isolation is the point
+        _failed(handler, event, e, kwargs.get("run_id"))
+
+
+def _dispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    if _pending:
+        _drain()
+    flag = CALLBACK_EVENTS[event]
+    for handler in handlers:
+        if event in handler._hc_events and (flag is None or not getattr(handler, flag)):
+            _call_sync(handler, event, args, kwargs)
 
 
 def _bounded(awaitable: Any, handler: _HandlerBase) -> Any:
@@ -213,39 +226,125 @@ def _bounded(awaitable: Any, handler: _HandlerBase) -> Any:
     return awaitable if timeout is None else asyncio.wait_for(awaitable, timeout)
 
 
-async def _adispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs: dict[str, Any]) -> None:
-    flag = CALLBACK_EVENTS[event]
-    for handler in handlers:
-        if event not in handler._hc_events or (flag is not None and getattr(handler, flag)):
+# Sync handlers in async runs: events go, in order, to one worker thread, so
+# the event loop never blocks on them and never pays a thread hop per event.
+# A root run's end (or error) waits until its events were delivered, so every
+# handler call of a run has happened when ``ainvoke`` returns; and a sync
+# dispatch (e.g. from a sync lambda in a worker thread) first waits for the
+# pending deliveries, so each handler sees its events in order.
+_deliveries: "SimpleQueue[Any]" = SimpleQueue()
+_worker: Optional[threading.Thread] = None
+_pending = 0
+_pending_lock = threading.Lock()
+
+
+def _deliver_forever() -> None:
+    global _pending
+    while True:
+        item = _deliveries.get()
+        if len(item) == 1:  # a drain marker from sync code
+            item[0].set()
             continue
-        method = getattr(handler, event)
+        if len(item) == 2:  # a flush marker from a root run's end
+            loop, future = item
+            loop.call_soon_threadsafe(_resolve, future)
+            continue
+        ctx, handler, event, args, kwargs = item
         try:
-            if event in handler._hc_async_events:
-                await _bounded(method(*args, **kwargs), handler)
-            elif handler.run_inline:
-                method(*args, **kwargs)
-            else:
-                loop = asyncio.get_running_loop()
-                ctx = contextvars.copy_context()
-                await _bounded(loop.run_in_executor(None, functools.partial(ctx.run, method, *args, **kwargs)), handler)
-        except NotImplementedError as e:
-            if event != "on_chat_model_start":
-                _failed(handler, event, e, kwargs.get("run_id"))
-                continue
-            if handler.ignore_llm:  # the fallback is an LLM event (as LangChain)
-                continue
+            ctx.run(_call_sync, handler, event, args, kwargs)
+        except BaseException as e:  # noqa: BLE001 - the worker must survive
+            logger.warning("Error in %s.%s callback: %r", type(handler).__name__, event, e)
+        finally:
+            with _pending_lock:
+                _pending -= 1
+
+
+def _resolve(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _deliver(handler: _HandlerBase, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    global _worker, _pending
+    if _worker is None:
+        with _autoload_lock:
+            if _worker is None:
+                _worker = threading.Thread(target=_deliver_forever, name="hookchain-sync-handlers", daemon=True)
+                _worker.start()
+    with _pending_lock:
+        _pending += 1
+    _deliveries.put((contextvars.copy_context(), handler, event, args, kwargs))
+
+
+def _drain() -> None:
+    """Block until the deliveries queued so far are done (not on the worker)."""
+    if _pending and threading.current_thread() is not _worker:
+        done = threading.Event()
+        _deliveries.put((done,))
+        done.wait()
+
+
+async def _flush() -> None:
+    """Wait until every event handed to the worker so far was delivered (within
+    the process ``handler_timeout``, if set)."""
+    if not _pending:
+        return
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    _deliveries.put((loop, future))
+    try:
+        await (future if handler_timeout is None else asyncio.wait_for(future, handler_timeout))
+    except asyncio.TimeoutError:
+        logger.warning("sync handlers did not finish within %s s; the run goes on", handler_timeout)
+
+
+async def _acall(handler: _HandlerBase, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    try:
+        await _bounded(getattr(handler, event)(*args, **kwargs), handler)
+    except NotImplementedError as e:
+        if event != "on_chat_model_start":
+            _failed(handler, event, e, kwargs.get("run_id"))
+        elif not handler.ignore_llm:
             try:
                 result = _chat_to_llm_start(handler, args, kwargs)
                 if asyncio.iscoroutine(result):
                     await _bounded(result, handler)
             except Exception as e2:  # noqa: BLE001
                 _failed(handler, "on_llm_start", e2, kwargs.get("run_id"))
-        except Exception as e:  # noqa: BLE001
-            _failed(handler, event, e, kwargs.get("run_id"))
+    except Exception as e:  # noqa: BLE001
+        _failed(handler, event, e, kwargs.get("run_id"))
+
+
+async def _adispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    flag = CALLBACK_EVENTS[event]
+    for handler in handlers:
+        if event not in handler._hc_events or (flag is not None and getattr(handler, flag)):
+            continue
+        if event in handler._hc_async_events:
+            await _acall(handler, event, args, kwargs)
+        elif handler.run_inline:
+            _call_sync(handler, event, args, kwargs)
+        elif handler.raise_error or handler._hc_async_events:
+            # It may stop the run, or it also has async methods whose order
+            # with this call must hold: wait for it in a thread.
+            ctx = contextvars.copy_context()
+            call = functools.partial(ctx.run, _call_sync, handler, event, args, kwargs)
+            try:
+                await _bounded(asyncio.get_running_loop().run_in_executor(None, call), handler)
+            except asyncio.TimeoutError as e:
+                _failed(handler, event, e, kwargs.get("run_id"))
+        else:
+            _deliver(handler, event, args, kwargs)
+
+
+_UUID4_BITS = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
+_UUID4_MASK = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 
 
 def _new_run_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A random version-4 UUID from ``random.getrandbits`` (3x cheaper than
+    ``uuid.uuid4``'s ``os.urandom``): run ids must be unique, not secret."""
+    return uuid.UUID(int=(_getrandbits(128) & _UUID4_MASK) | _UUID4_BITS)
 
 
 # --------------------------------------------------------------------------- #
@@ -331,6 +430,8 @@ class _AsyncEmit:
     async def _emit(self, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
         if self.handlers:  # type: ignore[attr-defined]
             await _adispatch(self.handlers, event, args, self._event_kwargs(kwargs))  # type: ignore[attr-defined]
+        if _pending and self.parent_run_id is None and event.endswith(("_end", "_error")):  # type: ignore[attr-defined]
+            await _flush()  # a root run ends: its sync handlers have all been called
 
     def get_sync(self) -> BaseRunManager:
         """The sync run manager for the same run (to call sync code from async code)."""

@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
+from hookchain.messages import BaseMessageChunk
 from hookchain.runnables.config import (
     RunnableConfig,
     _shared_executor,
@@ -59,6 +60,29 @@ def _add(final: Any, chunk: Any) -> Any:
         return final + chunk
     except TypeError:
         return chunk
+
+
+_SERIALIZED: dict[tuple[type, str], dict[str, Any]] = {}
+
+
+def _merge_all(chunks: list[Any]) -> Any:
+    """The ``+`` of all ``chunks`` (``None`` for none), merged once: message
+    chunks in one pass, dicts key by key, anything else folded with ``_add``."""
+    if len(chunks) < 2:
+        return chunks[0] if chunks else None
+    first = chunks[0]
+    if isinstance(first, BaseMessageChunk) and all(isinstance(c, BaseMessageChunk) for c in chunks):
+        return first + chunks[1:]
+    if isinstance(first, dict) and all(isinstance(c, dict) for c in chunks):
+        keyed: dict[Any, list[Any]] = {}
+        for chunk in chunks:
+            for k, v in chunk.items():
+                keyed.setdefault(k, []).append(v)
+        return {k: _merge_all(v) for k, v in keyed.items()}
+    final = first
+    for chunk in chunks[1:]:
+        final = _add(final, chunk)
+    return final
 
 
 def _close(it: Any) -> None:
@@ -135,8 +159,15 @@ class Runnable(ABC):
 
     @property
     def _serialized(self) -> dict[str, Any]:
+        """``{"id": [module path..., class], "name": run name}``, built once per
+        (class, name) and shared: handlers must treat it as read-only."""
         cls = type(self)
-        return {"id": [*cls.__module__.split("."), cls.__name__], "name": self.get_name()}
+        name = self.get_name()
+        key = (cls, name)
+        found = _SERIALIZED.get(key)
+        if found is None:
+            found = _SERIALIZED[key] = {"id": [*cls.__module__.split("."), cls.__name__], "name": name}
+        return found
 
     # -- chain-run plumbing shared by the compositions ---------------------- #
     def _start_chain(self, config: RunnableConfig, input: Any, run_type: Optional[str] = None) -> Any:
@@ -194,16 +225,18 @@ class Runnable(ABC):
         config = ensure_config(config)
         rm = self._start_chain(config, input)
         it = func(input, config, rm)
-        final, got = None, False
+        chunks: Optional[list[Any]] = [] if rm.handlers else None  # the output only handlers see
         try:
             for chunk in it:
                 yield chunk
-                final, got = (_add(final, chunk) if got else chunk), True
+                if chunks is not None:
+                    chunks.append(chunk)
         except BaseException as e:
             _close(it)
             rm.on_chain_error(e)
             raise
-        rm.on_chain_end(final)
+        if chunks is not None:
+            rm.on_chain_end(_merge_all(chunks))
 
     async def _astream_with_config(
         self, func: Callable[[Any, RunnableConfig, Any], AsyncIterator[Any]], input: Any, config: Optional[RunnableConfig],
@@ -211,16 +244,18 @@ class Runnable(ABC):
         config = ensure_config(config)
         rm = await self._astart_chain(config, input)
         it = func(input, config, rm)
-        final, got = None, False
+        chunks: Optional[list[Any]] = [] if rm.handlers else None  # the output only handlers see
         try:
             async for chunk in _tap(rm, it):
                 yield chunk
-                final, got = (_add(final, chunk) if got else chunk), True
+                if chunks is not None:
+                    chunks.append(chunk)
         except BaseException as e:
             await _aclose(it)
             await rm.on_chain_error(e)
             raise
-        await rm.on_chain_end(final)
+        if chunks is not None:
+            await rm.on_chain_end(_merge_all(chunks))
 
     # -- the protocol ------------------------------------------------------ #
     @abstractmethod
@@ -284,18 +319,15 @@ class Runnable(ABC):
     def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
         """Stream the output for a streamed input: by default the input chunks are
         added up first, then ``stream`` runs on the total."""
-        final, got = None, False
-        for chunk in input:
-            final, got = (_add(final, chunk) if got else chunk), True
-        if got:
-            yield from self.stream(final, config, **kwargs)
+        chunks = list(input)
+        if chunks:
+            yield from self.stream(_merge_all(chunks), config, **kwargs)
 
     async def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         """Async ``transform``."""
-        final, got = None, False
-        async for chunk in input:
-            final, got = (_add(final, chunk) if got else chunk), True
-        if got:
+        chunks = [chunk async for chunk in input]
+        if chunks:
+            final = _merge_all(chunks)
             async for out in self.astream(final, config, **kwargs):
                 yield out
 
@@ -408,11 +440,9 @@ class RunnableSequence(Runnable):
         return self._stream_with_config(run, input, config)
 
     def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
-        final, got = None, False
-        for chunk in input:
-            final, got = (_add(final, chunk) if got else chunk), True
-        if got:
-            yield from self.stream(final, config, **kwargs)
+        chunks = list(input)
+        if chunks:
+            yield from self.stream(_merge_all(chunks), config, **kwargs)
 
     async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         async def source(value: Any) -> AsyncIterator[Any]:
@@ -477,12 +507,10 @@ class RunnableLambda(Runnable):
 
     def _run(self, value: Any, config: RunnableConfig, rm: Any) -> Any:
         child = self._child(config, rm)
-        out = call_in_context(child, self.func, *self._args(value, child))
-        if self._is_gen:
-            final, got = None, False
-            for chunk in out:
-                final, got = (_add(final, chunk) if got else chunk), True
-            out = final
+        if self._is_gen:  # run the whole generator inside the run's context
+            out = call_in_context(child, lambda: _merge_all(list(self.func(*self._args(value, child)))))
+        else:
+            out = call_in_context(child, self.func, *self._args(value, child))
         return self._follow(out, value, child)
 
     async def _arun(self, value: Any, config: RunnableConfig, rm: Any) -> Any:
@@ -490,10 +518,7 @@ class RunnableLambda(Runnable):
         token = var_child_runnable_config.set(child)
         try:
             if self._is_agen:
-                final, got = None, False
-                async for chunk in self.afunc(*self._args(value, child)):
-                    final, got = (_add(final, chunk) if got else chunk), True
-                out = final
+                out = _merge_all([chunk async for chunk in self.afunc(*self._args(value, child))])
             else:
                 out = await self.afunc(*self._args(value, child))
         finally:

@@ -32,9 +32,9 @@ def check(condition: Any, message: str) -> None:
         fail(message)
 
 
-def short(value: Any, limit: int = 80) -> str:
-    """``value`` (a str, else its repr), cut to ``limit`` characters."""
-    text = value if isinstance(value, str) else repr(value)
+def short(value: Any, limit: int = 80, quote: bool = True) -> str:
+    """``repr(value)`` (``value`` itself for a str when not ``quote``), cut to ``limit`` characters."""
+    text = value if isinstance(value, str) and not quote else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

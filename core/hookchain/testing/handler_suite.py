@@ -121,7 +121,7 @@ class CallbackHandlerConformance:
             try:
                 got = call()
             except Exception as e:  # noqa: BLE001 - reported
-                problems.append(f"{api} raised {type(e).__name__}: {short(str(e), 200)}")
+                problems.append(f"{api} raised {type(e).__name__}: {short(str(e), 200, quote=False)}")
                 return
             if want is not NOT_SET and got != want:
                 problems.append(f"{api} returned {short(got)}, expected {short(want)}")
@@ -146,7 +146,7 @@ class CallbackHandlerConformance:
             except ConformanceFailure:
                 pass
             except Exception as e:  # noqa: BLE001 - reported
-                problems.append(f"a failing model's {api} raised {type(e).__name__}: {short(str(e), 200)} instead of the model's error")
+                problems.append(f"a failing model's {api} raised {type(e).__name__}: {short(str(e), 200, quote=False)} instead of the model's error")
             else:
                 problems.append(f"a failing model's {api} did not raise")
         return problems
@@ -194,7 +194,7 @@ class CallbackHandlerConformance:
         calls = event_calls()
         missing = set(CALLBACK_EVENTS) - {c[0] for c in calls}
         check(not missing, f"hookchain.testing has no sample call for events {sorted(missing)} (a hookchain bug)")
-        problems: list[str] = []
+        failures: dict[str, str] = {}  # event -> its first failure
 
         async def call_all() -> None:
             for event, args, kwargs in calls:
@@ -205,7 +205,7 @@ class CallbackHandlerConformance:
                         await result
                 except NotImplementedError:
                     if event != "on_chat_model_start":
-                        problems.append(f"{shown} raised NotImplementedError")
+                        failures.setdefault(event, f"{shown} raised NotImplementedError")
                         continue
                     # As LangChain: fall back to on_llm_start with the messages as strings.
                     try:
@@ -213,13 +213,13 @@ class CallbackHandlerConformance:
                         if inspect.isawaitable(result):
                             await result
                     except Exception as e:  # noqa: BLE001 - reported
-                        problems.append(f"on_llm_start (the fallback of on_chat_model_start) raised {type(e).__name__}: {e}")
+                        failures.setdefault(event, f"on_llm_start (the fallback of on_chat_model_start) raised {type(e).__name__}: {e}")
                 except Exception as e:  # noqa: BLE001 - reported
-                    problems.append(f"{shown} raised {type(e).__name__}: {e}")
+                    failures.setdefault(event, f"{shown} raised {type(e).__name__}: {e}")
 
         asyncio.run(call_all())
-        check(not problems, f"{type(handler).__name__}: {len(problems)} event(s) failed when called with LangChain's arguments "
-                            f"(accept **kwargs in every event method):\n  " + "\n  ".join(problems))
+        check(not failures, f"{type(handler).__name__}: {len(failures)} event(s) failed when called with LangChain's arguments "
+                            f"(accept **kwargs in every event method):\n  " + "\n  ".join(failures.values()))
         for flag in ("raise_error", "run_inline", "ignore_llm", "ignore_chain", "ignore_agent", "ignore_retriever",
                      "ignore_chat_model", "ignore_retry", "ignore_custom_event"):
             value = getattr(handler, flag)

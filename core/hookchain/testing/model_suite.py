@@ -297,15 +297,17 @@ class ChatModelConformance:
     def test_stream_fires_one_new_token_per_chunk(self, model: Any, api: str) -> None:
         """stream/astream yield AIMessageChunks; on_llm_new_token fires once per
         chunk, with the chunk's text, inside the run."""
-        from hookchain.messages import AIMessageChunk
+        from hookchain.messages import AIMessage, AIMessageChunk
 
         recorder = RecordingHandler()
         chunks = self._stream(model, api, self.prompt, config=self._config(recorder))
         check(chunks, f"{api}() yielded no chunks")
-        for chunk in chunks:
-            check(isinstance(chunk, AIMessageChunk), f"{api}() yielded {type(chunk).__name__} ({short(chunk)}), not an AIMessageChunk")
-        tokens = recorder.of("on_llm_new_token")
         streams = self._streams(model)
+        # Without _stream/_astream, BaseChatModel yields invoke's AIMessage whole (as LangChain).
+        kind = AIMessageChunk if streams else AIMessage
+        for chunk in chunks:
+            check(isinstance(chunk, kind), f"{api}() yielded {type(chunk).__name__} ({short(chunk)}), not an {kind.__name__}")
+        tokens = recorder.of("on_llm_new_token")
         if streams:
             check(len(tokens) == len(chunks),
                   f"{api}() yielded {len(chunks)} chunks but on_llm_new_token fired {len(tokens)} times: it must fire once per "
@@ -385,8 +387,8 @@ class ChatModelConformance:
             at = full.find(stop)
             allowed = {full[:at].rstrip(), full[: at + len(stop)].rstrip()}
             check(out.rstrip() in allowed,
-                  f"stop sequence {stop!r} not honoured by {api}: without stop the output is {short(full)!r}, with stop=[{stop!r}] "
-                  f"it is {short(out)!r}; expected it to end at or with the stop sequence ({short(full[: at + len(stop)])!r})")
+                  f"stop sequence {stop!r} not honoured by {api}: without stop the output is {short(full)}, with stop=[{stop!r}] "
+                  f"it is {short(out)}; expected it to end at or with the stop sequence ({short(full[: at + len(stop)])})")
 
     # -- callbacks in a chain ---------------------------------------------- #
     @pytest.mark.parametrize("api", ["invoke", "stream", "ainvoke", "astream"])
@@ -489,6 +491,11 @@ class ChatModelConformance:
             self._check_response_metadata(f"{api} (chunks added up)", total.response_metadata)
             if message.usage_metadata is not None and self._streams(model):
                 check(total.usage_metadata is not None, f"invoke reports usage_metadata but {api}() does not: report it on one chunk (usually the last)")
+                if self.deterministic:
+                    check(total.usage_metadata == message.usage_metadata,
+                          f"{api}() reports usage {total.usage_metadata} (its chunks added up) but invoke reports "
+                          f"{message.usage_metadata} for the same prompt: chunks are added up, so report usage once "
+                          f"(on one chunk), not cumulatively on every chunk")
 
     # -- secrets ----------------------------------------------------------- #
     def _secret_names(self, model: Any) -> list[str]:
@@ -590,11 +597,11 @@ class ChatModelConformance:
         except Exception as e:  # noqa: BLE001 - the point
             raised: BaseException = e
         else:
-            fail(f"{api} {how} did not raise (events: {', '.join(recorder.names)}): set error_input or failing_model_options "
+            fail(f"{api} {how} did not raise ({self._recorded(recorder)}): set error_input or failing_model_options "
                  f"to something that makes your model fail, and let the error propagate")
         start = self._one_run(recorder, f"failing {api}")
         errors = recorder.of("on_llm_error")
-        check(len(errors) == 1, f"{api} raised {type(raised).__name__}: {short(str(raised))} but on_llm_error fired {len(errors)} times "
+        check(len(errors) == 1, f"{api} raised {type(raised).__name__}: {short(str(raised), quote=False)} but on_llm_error fired {len(errors)} times "
                                 f"(expected once, before the exception propagates)")
         check(errors[0].run_id == start.run_id, f"{api}: on_llm_error has run_id {errors[0].run_id}, not the run's {start.run_id}")
         check(errors[0].args[0] is raised, f"{api}: on_llm_error got {short(errors[0].args[0])} but {api} raised {short(raised)}: "
