@@ -187,8 +187,11 @@ def _names(table: dict[str, list[str]], as_json: bool) -> None:
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
               help="Where to write the project (default: ./hookchain-NAME); must not exist or be empty.")
 def new_plugin(name: str, kind: str, directory: Optional[str]) -> None:
-    """Write a new plugin project NAME: pyproject with the entry point, the
-    package, a README and conformance tests."""
+    """Write a plugin project NAME, ready to install and test.
+
+    It holds a pyproject.toml with the `hookchain` entry point, the package
+    with its hookimpl (a working model or handler), a README, and tests that
+    run hookchain's conformance suite."""
     from hookchain.scaffold import create_plugin
 
     try:

@@ -172,11 +172,10 @@ class Runnable(ABC):
     # -- chain-run plumbing shared by the compositions ---------------------- #
     def _start_chain(self, config: RunnableConfig, input: Any, run_type: Optional[str] = None) -> Any:
         cm = CallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
-        extra = {"run_type": run_type} if run_type else {}
-        return cm.on_chain_start(
-            self._serialized, input, run_id=config.pop("run_id", None),
-            name=config.get("run_name") or self.get_name(), **extra,
-        )
+        name = config.get("run_name") or self.get_name()
+        if run_type:
+            return cm.on_chain_start(self._serialized, input, run_id=config.pop("run_id", None), name=name, run_type=run_type)
+        return cm.on_chain_start(self._serialized, input, run_id=config.pop("run_id", None), name=name)
 
     async def _astart_chain(self, config: RunnableConfig, input: Any, run_type: Optional[str] = None) -> Any:
         cm = AsyncCallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
