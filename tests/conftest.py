@@ -11,6 +11,11 @@ from hookchain import model_hooks as _model_hooks
 from hookchain.callbacks import manager as _manager
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: takes tens of seconds (e.g. builds a virtualenv); runs in CI too, skip locally with -m 'not slow'")
+
+
 def _recording(event: str):
     def method(self, *args, run_id=None, parent_run_id=None, **kwargs):
         self.events.append((event, run_id, parent_run_id, args, kwargs))

@@ -1,0 +1,2 @@
+# Makes pytest import these tests as echo_model.tests.*: every plugin has a tests/test_conformance.py,
+# and pytest (default import mode) cannot import two test modules of the same dotted name.
