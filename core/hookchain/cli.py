@@ -100,7 +100,15 @@ def _run(template: str, variables: dict[str, str], model_name: Optional[str], op
     from hookchain.plugins import get_handler, get_model
     from hookchain.prompts import ChatPromptTemplate
 
-    config = cfg.load(config_path) if config_path else (cfg.find() or cfg.load_default())
+    config = cfg.load(config_path) if config_path else cfg.find()
+    if config is None:  # the embedded default: use what of it is installed
+        from hookchain.plugins import list_handlers
+
+        config = cfg.load_default()
+        installed = list_handlers()
+        for name in [n for n in config.handlers if n not in installed]:
+            del config.handlers[name]
+            click.echo(f"note: handler {name!r} of the default config is not installed; running without it", err=True)
     cfg.activate(config)
     for name in handler_names:
         if name not in config.handlers:
