@@ -363,9 +363,10 @@ def test_plugin_autoload_disabled(cli):
     assert ok(cli("plugins", env=env)) == "no plugins installed (entry-point group 'hookchain')\n"
     assert json.loads(ok(cli("plugins", "--json", env=env))) == []
     assert ok(cli("models", env=env)) == ""
-    # The default config enables the stdout handler, which is not loaded either.
-    error = one_line_error(cli("run", "hi", env=env))
-    assert "unknown handler 'stdout'; known handlers: none (is a plugin installed?)" in error
+    # The default config's stdout handler is skipped with a note; its model is missing.
+    proc = cli("run", "hi", env=env)
+    assert "unknown model 'echo'; known models: none (is a plugin installed?)" in one_line_error(proc)
+    assert "note: handler 'stdout' of the default config is not installed; running without it" in proc.stderr
 
 
 def test_hookchain_plugins_selects(cli, quiet):
