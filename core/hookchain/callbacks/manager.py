@@ -20,19 +20,21 @@ process as inheritable handlers, beside constructor and runtime callbacks.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from queue import SimpleQueue
 from random import getrandbits as _getrandbits
-from collections import OrderedDict
 from typing import Any, Optional, Sequence, TypeVar, Union
 
 from hookchain.callbacks.base import AsyncCallbackHandler, BaseCallbackHandler, _HandlerBase
+from hookchain._lazy import lazy_import
 from hookchain.hookspecs import CALLBACK_EVENTS
+
+asyncio = lazy_import("asyncio")  # loaded on first use: sync-only programs never pay for it
 
 __all__ = [
     "BaseCallbackManager", "CallbackManager", "AsyncCallbackManager",

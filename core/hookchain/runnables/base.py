@@ -17,7 +17,6 @@ Differences from LangChain, on purpose:
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import threading
@@ -25,6 +24,7 @@ from queue import Queue
 from abc import ABC, abstractmethod
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Optional, Sequence, Union
 
+from hookchain._lazy import lazy_import
 from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
 from hookchain.messages import BaseMessageChunk
 from hookchain.runnables.config import (
@@ -38,6 +38,8 @@ from hookchain.runnables.config import (
     run_in_executor,
     var_child_runnable_config,
 )
+
+asyncio = lazy_import("asyncio")  # loaded on first use: sync-only programs never pay for it
 
 __all__ = [
     "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",

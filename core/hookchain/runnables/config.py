@@ -10,10 +10,13 @@ threads started through ``run_in_executor`` and asyncio tasks.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Callable, Optional, Sequence, TypedDict, TypeVar
+
+from hookchain._lazy import lazy_import
+
+asyncio = lazy_import("asyncio")  # loaded on first use: sync-only programs never pay for it
 
 __all__ = [
     "RunnableConfig", "ensure_config", "patch_config", "merge_configs",
