@@ -547,7 +547,39 @@ class AsyncCallbackManagerForRetrieverRun(_AsyncEmit, _RetrieverRunEvents, BaseR
     __slots__ = ()
 
 
+class _StreamLLMRun(CallbackManagerForLLMRun):
+    """What ``_stream`` receives: the run's manager, minus ``on_llm_new_token``,
+    which the framework fires for every chunk itself (a model's own call, as in
+    the seeds, would double it). ``on_retry``, ``on_text`` and custom events go
+    through."""
+
+    __slots__ = ()
+
+    def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
+        return None
+
+
+class _AsyncStreamLLMRun(AsyncCallbackManagerForLLMRun):
+    """``_StreamLLMRun`` for ``_astream``."""
+
+    __slots__ = ()
+
+    async def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
+        return None
+
+
+def for_stream(rm: Any) -> Any:
+    """``rm`` as handed to ``_stream``/``_astream`` (see ``_StreamLLMRun``)."""
+    cls = _AsyncStreamLLMRun if isinstance(rm, _AsyncEmit) else _StreamLLMRun
+    return cls(
+        run_id=rm.run_id, handlers=rm.handlers, inheritable_handlers=rm.inheritable_handlers,
+        parent_run_id=rm.parent_run_id, tags=rm.tags, inheritable_tags=rm.inheritable_tags,
+        metadata=rm.metadata, inheritable_metadata=rm.inheritable_metadata,
+    )
+
+
 _SYNC_OF = {
+    _AsyncStreamLLMRun: _StreamLLMRun,
     AsyncCallbackManagerForLLMRun: CallbackManagerForLLMRun,
     AsyncCallbackManagerForChainRun: CallbackManagerForChainRun,
     AsyncCallbackManagerForToolRun: CallbackManagerForToolRun,

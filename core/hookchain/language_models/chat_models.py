@@ -13,9 +13,10 @@ How each entry point reaches your code, as LangChain 1.x:
 * ``ainvoke``: ``_agenerate``, else ``_generate`` in a worker thread.
 * ``astream``: ``_astream``, else ``_stream`` in a worker thread, else ``_agenerate``.
 
-The framework fires ``on_llm_new_token`` for every streamed chunk itself and
-does not pass ``run_manager`` to ``_stream``/``_astream``, so a model's own
-calls cannot double tokens. Unlike LangChain 1.x, ``stream`` does not append
+The framework fires ``on_llm_new_token`` for every streamed chunk itself.
+``_stream``/``_astream`` get a ``run_manager`` whose ``on_llm_new_token`` does
+nothing (so a model's own calls, as in the seeds, cannot double tokens) but
+whose ``on_retry``/``on_text`` work; LangChain 1.x passes no run manager there. Unlike LangChain 1.x, ``stream`` does not append
 an extra empty chunk at the end (the seeds' ``c|a|t||`` holds).
 """
 
@@ -31,6 +32,7 @@ from hookchain.callbacks.manager import (
     AsyncCallbackManagerForLLMRun,
     CallbackManager,
     CallbackManagerForLLMRun,
+    for_stream,
 )
 from hookchain import model_hooks
 from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, convert_to_messages, message_chunk_to_message
@@ -123,7 +125,7 @@ class BaseChatModel(Runnable, BaseModel):
         run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         if _overrides(self, "_stream"):  # the sync stream, one chunk per thread hop
-            it = self._stream(messages, stop, **kwargs)
+            it = self._stream(messages, stop, run_manager.get_sync() if run_manager else None, **kwargs)
             sentinel = object()
             while True:
                 chunk = await run_in_executor(None, next, it, sentinel)
@@ -213,15 +215,17 @@ class BaseChatModel(Runnable, BaseModel):
         return call
 
     def _hc_chunks(self, call: Optional[model_hooks.ModelCall], messages: list[BaseMessage], stop: Optional[list[str]],
-                kwargs: dict[str, Any]) -> Iterator[ChatGenerationChunk]:
+                   kwargs: dict[str, Any], rm: Any) -> Iterator[ChatGenerationChunk]:
         cached = call.cached() if call is not None else None
-        return iter(_cached_chunks(cached)) if cached is not None else self._stream(messages, stop, **kwargs)
+        if cached is not None:
+            return iter(_cached_chunks(cached))
+        return self._stream(messages, stop, for_stream(rm), **kwargs)
 
     def _hc_achunks(self, call: Optional[model_hooks.ModelCall], messages: list[BaseMessage], stop: Optional[list[str]],
-                 kwargs: dict[str, Any]) -> AsyncIterator[ChatGenerationChunk]:
+                    kwargs: dict[str, Any], rm: Any) -> AsyncIterator[ChatGenerationChunk]:
         cached = call.cached() if call is not None else None
         if cached is None:
-            return self._astream(messages, stop, **kwargs)
+            return self._astream(messages, stop, for_stream(rm), **kwargs)
 
         async def replay() -> AsyncIterator[ChatGenerationChunk]:
             for chunk in _cached_chunks(cached):
@@ -250,7 +254,7 @@ class BaseChatModel(Runnable, BaseModel):
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
                 chunks = []
-                for chunk in self._hc_chunks(call, messages, stop, kwargs):
+                for chunk in self._hc_chunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
                     rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
@@ -286,7 +290,7 @@ class BaseChatModel(Runnable, BaseModel):
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
                 chunks = []
-                async for chunk in self._hc_achunks(call, messages, stop, kwargs):
+                async for chunk in self._hc_achunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
                     await rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
@@ -324,7 +328,7 @@ class BaseChatModel(Runnable, BaseModel):
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=False)
             if call is not None:
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
-            for chunk in self._hc_chunks(call, messages, stop, kwargs):
+            for chunk in self._hc_chunks(call, messages, stop, kwargs, rm):
                 if call is not None:
                     call.chunk(chunk)
                 rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
@@ -356,7 +360,7 @@ class BaseChatModel(Runnable, BaseModel):
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=True)
             if call is not None:
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
-            it = self._hc_achunks(call, messages, stop, kwargs)
+            it = self._hc_achunks(call, messages, stop, kwargs, rm)
             async for chunk in it:
                 if call is not None:
                     call.chunk(chunk)
