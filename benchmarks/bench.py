@@ -28,6 +28,8 @@ Workload keys (one table row each):
     memory_rss      resident set size per run for the same, KiB
     chain_length=K  K-step chain (K-1 RunnableLambda identities + model).invoke, 1 handler, per call
     handlers=H      (prompt | model).invoke with H runtime handlers, per call
+    model_hooks=M   the invoke workload with M enabled no-op plugins implementing every
+                    chat-model hook (M=0: none enabled, the hooks are skipped entirely)
 
 Every per-call workload runs the same work three ways, interleaved in one
 process: hookchain, langchain-core, and a plain-Python "floor" (the same work
@@ -75,6 +77,7 @@ ECHO_CHARS = 200
 WORKLOAD_KEYS = (
     "invoke", "stream", "astream_events", "batch", "abatch", "import", "plugin_discovery",
     "cold_start_cli", "cold_start_lib", "memory", "memory_rss", "chain_length", "handlers",
+    "model_hooks",
 )
 
 # --------------------------------------------------------------------------- #
@@ -539,6 +542,42 @@ class Bench:
             rows.append(interleave(f"handlers={n}", f"handlers={n}", "µs/call", makers,
                                    3 if self.quick else 9, self.target / 2,
                                    f"`(prompt | model).invoke` with {n} runtime handler(s)"))
+        return rows
+
+    def model_hooks(self) -> list[Row]:
+        """The invoke workload with 0 and 1 enabled no-op chat-model hook plugins
+        (hookchain only has them; the other sides repeat the invoke work)."""
+        from hookchain import hookimpl
+        from hookchain.callbacks import BaseCallbackHandler, disable_handler, enable_handler
+
+        class NoopHooks(BaseCallbackHandler):
+            @hookimpl
+            def chat_model_start(self, call: Any) -> None: ...
+
+            @hookimpl
+            def chat_model_cached(self, call: Any) -> None: ...
+
+            @hookimpl
+            def chat_model_chunk(self, call: Any, chunk: Any) -> None: ...
+
+            @hookimpl
+            def chat_model_end(self, call: Any, result: Any) -> None: ...
+
+            @hookimpl
+            def chat_model_error(self, call: Any, error: BaseException) -> None: ...
+
+        rows = []
+        for m in (0, 1):
+            plugins = [NoopHooks() for _ in range(m)]
+            for plugin in plugins:
+                enable_handler(plugin)
+            try:
+                row = self.invoke()
+            finally:
+                for plugin in plugins:
+                    disable_handler(plugin)
+            rows.append(Row(f"model_hooks={m}", f"model_hooks={m}", row.unit, row.samples,
+                            f"the invoke workload with {m} enabled no-op chat-model hook plugin(s)"))
         return rows
 
 
@@ -1054,6 +1093,7 @@ def _run(args: argparse.Namespace, only: set[str], argv: Optional[list[str]]) ->
     memory = bench_memory(args.quick) if only & {"memory", "memory_rss"} else []
     lengths = bench.chain_length() if "chain_length" in only else []
     handlers = bench.handlers() if "handlers" in only else []
+    hooks = bench.model_hooks() if "model_hooks" in only else []
     bench.loop.close()
 
     sections = [
@@ -1062,6 +1102,7 @@ def _run(args: argparse.Namespace, only: set[str], argv: Optional[list[str]]) ->
         ("Memory", memory),
         ("Scaling with chain length", lengths),
         ("Scaling with the number of handlers", handlers),
+        ("Chat-model hooks (hookchain only; other columns repeat invoke)", hooks),
     ]
     load = (load_before[0], os.getloadavg()[0])
     report = render(sections, args.quick, time.perf_counter() - started, load)
