@@ -131,3 +131,37 @@ def payload_places(events: Iterable[Any], prefix: str = "") -> dict[str, str]:
             where = f"{prefix}{event.name} {key}="
             places[where] = places.get(where, "") + "\n" + repr(value) + " " + str(value)
     return places
+
+
+class OptionChecks:
+    """The option-validation checks both suites share: an unknown option and
+    ``bad_option`` must raise ``hookchain.errors.OptionError`` naming the option.
+    A suite provides ``_build_with(**options)`` and the advice strings."""
+
+    bad_option: Any = None
+    _wrong_error_advice = ""
+    _accepted_advice = ""
+
+    def _build_with(self, **options: Any) -> Any:
+        raise NotImplementedError
+
+    def _rejects(self, option: str, value: Any, what: str) -> None:
+        from hookchain.errors import OptionError
+
+        try:
+            self._build_with(**{option: value})
+        except OptionError as e:
+            check(option in str(e), f"{what} {option}={value!r} was rejected, but the OptionError does not name the option: {e}")
+        except Exception as e:  # noqa: BLE001 - reported
+            fail(f"{what} {option}={value!r} raised {type(e).__name__}: {e}; {self._wrong_error_advice}")
+        else:
+            fail(f"{what} {option}={value!r} was accepted: {self._accepted_advice}")
+
+    def test_unknown_option_rejected(self) -> None:
+        self._rejects("hookchain_conformance_no_such_option", 1, "unknown option")
+
+    def test_bad_option_rejected(self) -> None:
+        if self.bad_option is None:
+            pytest.skip("set bad_option = (option, invalid value) to check option validation")
+        option, value = self.bad_option
+        self._rejects(option, value, "bad option")

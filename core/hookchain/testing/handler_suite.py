@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Optional, Sequence
 import pytest
 
 from hookchain.testing._util import (
+    OptionChecks,
     NOT_SET, _toml_key, alist, check, describe_leaks, fail, run, secret_value_of, short, toml_table,
 )
 from hookchain.testing.recording import isolated
@@ -53,7 +54,7 @@ def _raising_class(cls: type) -> type:
     return type(f"Raising{cls.__name__}", (cls,), namespace)
 
 
-class CallbackHandlerConformance:
+class CallbackHandlerConformance(OptionChecks):
     """Standard checks for a callback handler plugin. Set in your subclass:
 
     Attributes:
@@ -281,28 +282,11 @@ class CallbackHandlerConformance:
         disabled = self._config_file(tmp_path, toml_table(f"handlers.{key}", {**self.handler_options, "enabled": False}))
         check(disabled.build_handlers() == [], "a [handlers.NAME] table with enabled = false still built the handler")
 
-    def _rejects(self, option: str, value: Any, what: str) -> None:
-        from hookchain.errors import OptionError
+    _wrong_error_advice = 'hookchain.get_handler reports bad options as hookchain.errors.OptionError (declare options_model, a pydantic model, on the handler class)'
+    _accepted_advice = "declare options_model (a pydantic model with extra='forbid') on the handler class, or take no **kwargs in __init__"
 
-        try:
-            self.make_handler(**{option: value})
-        except OptionError as e:
-            check(option in str(e), f"{what} {option}={value!r} was rejected, but the OptionError does not name the option: {e}")
-        except Exception as e:  # noqa: BLE001 - reported
-            fail(f"{what} {option}={value!r} raised {type(e).__name__}: {e}; hookchain.get_handler reports bad options as "
-                 f"hookchain.errors.OptionError (declare options_model, a pydantic model, on the handler class)")
-        else:
-            fail(f"{what} {option}={value!r} was accepted: declare options_model (a pydantic model with "
-                 f"extra='forbid') on the handler class, or take no **kwargs in __init__")
-
-    def test_unknown_option_rejected(self) -> None:
-        self._rejects("hookchain_conformance_no_such_option", 1, "unknown option")
-
-    def test_bad_option_rejected(self) -> None:
-        if self.bad_option is None:
-            pytest.skip("set bad_option = (option, invalid value) to check option validation")
-        option, value = self.bad_option
-        self._rejects(option, value, "bad option")
+    def _build_with(self, **options: Any) -> Any:
+        return self.make_handler(**options)
 
     def test_secrets_stay_out_of_repr(self) -> None:
         if not self.secret_options:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Optional, Sequence
 import pytest
 
 from hookchain.testing._util import (
+    OptionChecks,
     NOT_SET, alist, check, describe_leaks, fail, is_secret_annotation, payload_places, run, secret_value_of,
     short, text_of,
 )
@@ -54,7 +55,7 @@ def _pick_stop(text: str) -> Optional[str]:
     return None
 
 
-class ChatModelConformance:
+class ChatModelConformance(OptionChecks):
     """Standard checks for a chat model plugin. Set in your subclass:
 
     Attributes:
@@ -197,28 +198,11 @@ class ChatModelConformance:
             check(secret_value_of(actual) == secret_value_of(value),
                   f"option {option!r} was given as {short(value)} but the model's {option} is {short(actual)}")
 
-    def _rejects(self, option: str, value: Any, what: str) -> None:
-        from hookchain.errors import OptionError
+    _wrong_error_advice = 'hookchain.get_model reports bad options as hookchain.errors.OptionError (pydantic fields validate them; a factory function can declare options_model)'
+    _accepted_advice = 'options must be validated (model options are pydantic fields; BaseChatModel forbids unknown ones, a factory function can declare options_model)'
 
-        try:
-            self.make_model(**{option: value})
-        except OptionError as e:
-            check(option in str(e), f"{what} {option}={value!r} was rejected, but the OptionError does not name the option: {e}")
-        except Exception as e:  # noqa: BLE001 - reported
-            fail(f"{what} {option}={value!r} raised {type(e).__name__}: {e}; hookchain.get_model reports bad options as "
-                 f"hookchain.errors.OptionError (pydantic fields validate them; a factory function can declare options_model)")
-        else:
-            fail(f"{what} {option}={value!r} was accepted: options must be validated (model options are pydantic fields; "
-                 f"BaseChatModel forbids unknown ones, a factory function can declare options_model)")
-
-    def test_unknown_option_rejected(self) -> None:
-        self._rejects("hookchain_conformance_no_such_option", 1, "unknown option")
-
-    def test_bad_option_rejected(self) -> None:
-        if self.bad_option is None:
-            pytest.skip("set bad_option = (option, invalid value) to check option validation")
-        option, value = self.bad_option
-        self._rejects(option, value, "bad option")
+    def _build_with(self, **options: Any) -> Any:
+        return self.make_model(**options)
 
     def test_does_not_override_run_methods(self, model: Any) -> None:
         """The public entry points stay BaseChatModel's: they fire the callbacks."""
