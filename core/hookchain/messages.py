@@ -47,29 +47,56 @@ class BaseMessage:
     )
     _required: tuple[str, ...] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._prepare()
+
+    @classmethod
+    def _prepare(cls) -> None:
+        # Generate, once per class, a function that sets every field but
+        # ``content`` to its default (as dataclasses generate __init__): a
+        # message is built on every streamed chunk.
+        lines, env = [], {}
+        for i, (field, factory) in enumerate(cls._fields[1:]):
+            env[f"f{i}"] = factory
+            lines.append(f"    self.{field} = f{i}()" if factory else f"    self.{field} = None")
+        exec("def _set_defaults(self):\n" + ("\n".join(lines) or "    pass"), env)  # noqa: S102 - generated from field names
+        cls._set_defaults = env["_set_defaults"]
+        cls._field_names = frozenset(f for f, _ in cls._fields[1:])
+
     def __init__(self, content: Union[str, list] = "", **kwargs: Any) -> None:
-        if "content" in kwargs:
-            if content != "":
-                raise TypeError(f"{type(self).__name__} got content twice")
-            content = kwargs.pop("content")
-        if not isinstance(content, (str, list)):
+        if type(content) is not str and not isinstance(content, (str, list)):
             raise TypeError(
                 f"{type(self).__name__}.content must be a str or a list of content blocks, "
                 f"got {type(content).__name__}"
             )
         self.content = content
-        for field, factory in self._fields[1:]:
-            if field in kwargs:
-                setattr(self, field, kwargs.pop(field))
-            elif field in self._required:
-                raise TypeError(f"{type(self).__name__} requires {field!r}")
-            else:
-                setattr(self, field, factory() if factory else None)
+        self._set_defaults()
         if kwargs:
+            self._set_fields(kwargs)
+        elif self._required:
+            raise TypeError(f"{type(self).__name__} requires {self._required[0]!r}")
+
+    def _set_fields(self, kwargs: dict[str, Any]) -> None:
+        if "content" in kwargs:
+            if self.content != "":
+                raise TypeError(f"{type(self).__name__} got content twice")
+            content = kwargs.pop("content")
+            if not isinstance(content, (str, list)):
+                raise TypeError(
+                    f"{type(self).__name__}.content must be a str or a list of content blocks, "
+                    f"got {type(content).__name__}"
+                )
+            self.content = content
+        unknown = [k for k in kwargs if k not in self._field_names]
+        if unknown:
             allowed = ", ".join(f for f, _ in self._fields)
-            raise TypeError(
-                f"{type(self).__name__} got unexpected field(s) {sorted(kwargs)}; allowed: {allowed}"
-            )
+            raise TypeError(f"{type(self).__name__} got unexpected field(s) {sorted(unknown)}; allowed: {allowed}")
+        for field in self._required:
+            if field not in kwargs:
+                raise TypeError(f"{type(self).__name__} requires {field!r}")
+        for field, value in kwargs.items():
+            setattr(self, field, value)
 
     # -- LangChain-compatible accessors ------------------------------------- #
     @property
@@ -125,6 +152,9 @@ class BaseMessage:
 
     def pretty_print(self) -> None:
         print(self.pretty_repr())
+
+
+BaseMessage._prepare()
 
 
 class BaseMessageChunk(BaseMessage):

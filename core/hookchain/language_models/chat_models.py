@@ -177,9 +177,10 @@ class BaseChatModel(Runnable, BaseModel):
         return LLMResult(generations=[result.generations], llm_output=result.llm_output)
 
     @staticmethod
-    def _hc_token(chunk: ChatGenerationChunk, run_id: Any) -> str:
+    def _hc_token(chunk: ChatGenerationChunk, chunk_id: str) -> str:
+        """The chunk's text; a chunk without id gets ``chunk_id`` (``run-<run id>``)."""
         if chunk.message.id is None:
-            chunk.message.id = f"run-{run_id}"
+            chunk.message.id = chunk_id
         content = chunk.message.content
         return content if isinstance(content, str) else chunk.text
 
@@ -254,10 +255,11 @@ class BaseChatModel(Runnable, BaseModel):
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
                 chunks = []
+                chunk_id = f"run-{rm.run_id}"
                 for chunk in self._hc_chunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
-                    rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
+                    rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
                     chunks.append(chunk)
                 result = self._hc_from_chunks(chunks)
             elif cached is not None:
@@ -290,10 +292,11 @@ class BaseChatModel(Runnable, BaseModel):
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
                 chunks = []
+                chunk_id = f"run-{rm.run_id}"
                 async for chunk in self._hc_achunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
-                    await rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
+                    await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
                     chunks.append(chunk)
                 result = self._hc_from_chunks(chunks)
             elif cached is not None:
@@ -328,10 +331,11 @@ class BaseChatModel(Runnable, BaseModel):
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=False)
             if call is not None:
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
+            chunk_id = f"run-{rm.run_id}"
             for chunk in self._hc_chunks(call, messages, stop, kwargs, rm):
                 if call is not None:
                     call.chunk(chunk)
-                rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
+                rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
                 chunks.append(chunk)
                 yield chunk.message
             response = self._hc_streamed(chunks, rm.run_id)
@@ -361,10 +365,11 @@ class BaseChatModel(Runnable, BaseModel):
             if call is not None:
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
             it = self._hc_achunks(call, messages, stop, kwargs, rm)
+            chunk_id = f"run-{rm.run_id}"
             async for chunk in it:
                 if call is not None:
                     call.chunk(chunk)
-                await rm.on_llm_new_token(self._hc_token(chunk, rm.run_id), chunk=chunk)
+                await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
                 chunks.append(chunk)
                 yield chunk.message
             response = self._hc_streamed(chunks, rm.run_id)
