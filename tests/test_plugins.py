@@ -539,3 +539,19 @@ def test_register_plugin_twice_under_one_name_records_an_error():
     assert by_name()["app"].handlers == ["collect"]
     assert second.name in by_name()  # listed, like a plugin that failed to import
     assert plugins.list_models()["echo"] == ["echo"]
+
+
+def test_lazy_import_defers_loading_until_first_attribute_access(tmp_path):
+    import subprocess
+
+    (tmp_path / "heavy_sdk.py").write_text("print('heavy_sdk loaded')\nVALUE = 42\n")
+    code = (
+        "from hookchain.plugins import lazy_import; "
+        "sdk = lazy_import('heavy_sdk'); "
+        "print('registered'); "
+        "print(sdk.VALUE)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["registered", "heavy_sdk loaded", "42"]

@@ -15,6 +15,10 @@ Environment:
     HOOKCHAIN_DISABLE_PLUGINS=name,name: skip these entry points (switch off a
         misbehaving plugin without uninstalling it).
 
+Discovery imports every plugin module, so a plugin should keep its module
+cheap: ``hookchain.plugins.lazy_import("some_sdk")`` gives a module that is
+loaded on first attribute access (e.g. when a model is built), not at discovery.
+
 A name registered by two plugins is kept for both; using it is then an error
 naming both, resolved by qualifying it as ``PLUGIN:NAME``.
 """
@@ -30,10 +34,11 @@ from typing import Any, Callable, Optional
 import pluggy
 
 from hookchain import hookspecs
+from hookchain._lazy import lazy_import
 from hookchain.errors import OptionError, PluginError, UnknownNameError
 
 __all__ = [
-    "PluginInfo", "get_plugin_manager", "register_plugin", "list_plugins",
+    "PluginInfo", "lazy_import", "get_plugin_manager", "register_plugin", "list_plugins",
     "list_models", "list_handlers", "call_registration_hook", "get_model", "get_handler", "reset",
 ]
 

@@ -25,15 +25,13 @@ import weakref
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-import openai
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator
-from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from hookchain.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from hookchain.language_models import BaseChatModel
 from hookchain.messages import BaseMessage
 from hookchain.outputs import ChatGenerationChunk, ChatResult
+from hookchain.plugins import lazy_import
 
 from hookchain_openai import errors
 from hookchain_openai.convert import StreamState, messages_to_openai, result_from_completion
@@ -41,6 +39,12 @@ from hookchain_openai.convert import StreamState, messages_to_openai, result_fro
 __all__ = ["ChatOpenAI", "DEFAULT_BASE_URL"]
 
 logger = logging.getLogger("hookchain_openai")
+
+# The SDK, httpx and tenacity load when a model first talks to a server, not
+# when hookchain discovers this plugin (they cost ~0.5 s to import).
+httpx = lazy_import("httpx")
+openai = lazy_import("openai")
+tenacity = lazy_import("tenacity")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _NO_KEY = "EMPTY"  # sent when no key is configured (what vLLM's docs use); local servers ignore it
@@ -380,7 +384,7 @@ class ChatOpenAI(BaseChatModel):
             retryable=state.chunks == 0)
 
     # -- retries -------------------------------------------------------------- #
-    def _wait(self, state: RetryCallState) -> float:
+    def _wait(self, state: tenacity.RetryCallState) -> float:
         base = min(self.retry_backoff * 2 ** (state.attempt_number - 1), 30.0)
         wait = base + random.uniform(0, base * 0.25)
         error = state.outcome.exception() if state.outcome else None
@@ -389,16 +393,16 @@ class ChatOpenAI(BaseChatModel):
             wait = max(wait, min(retry_after, 60.0))
         return wait
 
-    def _log_retry(self, state: RetryCallState) -> None:
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         logger.info("%s; retry %d of %d in %.2f s", error, state.attempt_number, self.max_retries,
                     state.upcoming_sleep)
 
     def _retry_kwargs(self) -> dict[str, Any]:
         return {
-            "stop": stop_after_attempt(self.max_retries + 1),
+            "stop": tenacity.stop_after_attempt(self.max_retries + 1),
             "wait": self._wait,
-            "retry": retry_if_exception(lambda e: isinstance(e, errors.OpenAICompatError) and e.retryable),
+            "retry": tenacity.retry_if_exception(lambda e: isinstance(e, errors.OpenAICompatError) and e.retryable),
             "reraise": True,
         }
 
@@ -407,12 +411,12 @@ class ChatOpenAI(BaseChatModel):
             error.args = (f"{error} (gave up after {attempts} attempts)", *error.args[1:])
 
     def _with_retries(self, fn: Callable[[], Any], run_manager: Optional[CallbackManagerForLLMRun]) -> Any:
-        def before_sleep(state: RetryCallState) -> None:
+        def before_sleep(state: tenacity.RetryCallState) -> None:
             self._log_retry(state)
             if run_manager is not None:
                 run_manager.on_retry(state)
 
-        retrying = Retrying(before_sleep=before_sleep, **self._retry_kwargs())
+        retrying = tenacity.Retrying(before_sleep=before_sleep, **self._retry_kwargs())
         try:
             return retrying(fn)
         except errors.OpenAICompatError as e:
@@ -420,12 +424,12 @@ class ChatOpenAI(BaseChatModel):
             raise
 
     async def _awith_retries(self, fn: Callable[[], Awaitable[Any]], run_manager: Optional[AsyncCallbackManagerForLLMRun]) -> Any:
-        async def before_sleep(state: RetryCallState) -> None:
+        async def before_sleep(state: tenacity.RetryCallState) -> None:
             self._log_retry(state)
             if run_manager is not None:
                 await run_manager.on_retry(state)
 
-        retrying = AsyncRetrying(before_sleep=before_sleep, **self._retry_kwargs())
+        retrying = tenacity.AsyncRetrying(before_sleep=before_sleep, **self._retry_kwargs())
         try:
             return await retrying(fn)
         except errors.OpenAICompatError as e:
