@@ -75,14 +75,16 @@ RecordingHandler = type(
 
 @contextlib.contextmanager
 def isolated() -> Iterator[None]:
-    """Inside: no config-enabled handlers join runs and no config file is read
-    (a ``hookchain.toml`` in the working directory cannot add handlers to a
-    test's runs). Restores both on exit."""
+    """Inside: no config-enabled handlers join runs, no chat-model hook plugin
+    is enabled, and no config file is read (a ``hookchain.toml`` in the working
+    directory cannot add handlers to a test's runs). Restores all on exit."""
+    from hookchain import model_hooks
     from hookchain.callbacks import manager
 
-    saved = manager._enabled, manager._autoload_pending
+    saved = manager._enabled, manager._autoload_pending, model_hooks._pm, model_hooks.active
     manager._enabled, manager._autoload_pending = (), False
+    model_hooks._pm, model_hooks.active = None, False
     try:
         yield
     finally:
-        manager._enabled, manager._autoload_pending = saved
+        manager._enabled, manager._autoload_pending, model_hooks._pm, model_hooks.active = saved

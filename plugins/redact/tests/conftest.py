@@ -9,10 +9,10 @@ from typing import Any, ClassVar
 import pytest
 
 import hookchain
-from hookchain import model_hooks, plugins
+from hookchain import plugins
 from hookchain.callbacks import BaseCallbackHandler, disable_handler, enable_handler
-from hookchain.callbacks import manager
 from hookchain.hookspecs import CALLBACK_EVENTS
+from hookchain.testing import isolated
 from hookchain_echo import EchoChatModel
 
 
@@ -20,15 +20,13 @@ from hookchain_echo import EchoChatModel
 def _isolated(monkeypatch, tmp_path):
     """No config file is read, no handler is enabled unless the test does it,
     the plugins under test are discovered, and the user cache dir is a temporary one."""
-    monkeypatch.setattr(manager, "_enabled", ())
-    monkeypatch.setattr(manager, "_autoload_pending", False)
-    monkeypatch.setattr(model_hooks, "_pm", None)
-    monkeypatch.setattr(model_hooks, "active", False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     for variable in ("HOOKCHAIN_DISABLE_PLUGINS", "HOOKCHAIN_PLUGINS", "HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", "HOOKCHAIN_CONFIG"):
         monkeypatch.delenv(variable, raising=False)
     if "redact" not in plugins.list_handlers():  # another folder's tests switched it off
         plugins.reset()
+    with isolated():
+        yield
 
 
 class CountingEcho(EchoChatModel):
