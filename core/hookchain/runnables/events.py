@@ -39,6 +39,8 @@ class _EventStreamHandler(AsyncCallbackHandler):
         self.queue = queue
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
+        self._deferred = 0  # events handed to the loop thread, not yet queued
+        self._deferred_lock = threading.Lock()
         self.root_input = root_input
         self.runs: dict[UUID, _RunInfo] = {}
         self.filters = filters
@@ -63,13 +65,25 @@ class _EventStreamHandler(AsyncCallbackHandler):
             return False
         return keep
 
-    def _put(self, event: dict[str, Any]) -> None:
+    def _put(self, event: Any) -> None:
         # Sync code in a worker thread (a lambda calling dispatch_custom_event)
         # must hand events to the loop thread: asyncio.Queue is not thread-safe.
-        if threading.get_ident() == self._thread:
+        # While such a hand-over is pending, the loop thread's own events queue
+        # up behind it, so that events keep their order. (A sync dispatch on
+        # the loop thread, e.g. a chat-model hook's custom event in an async
+        # run, reaches this handler on a helper thread while the loop waits;
+        # the run may then finish in the same loop step.)
+        if threading.get_ident() == self._thread and not self._deferred:
             self.queue.put_nowait(event)
         else:
-            self._loop.call_soon_threadsafe(self.queue.put_nowait, event)
+            with self._deferred_lock:
+                self._deferred += 1
+            self._loop.call_soon_threadsafe(self._put_deferred, event)
+
+    def _put_deferred(self, event: Any) -> None:
+        with self._deferred_lock:
+            self._deferred -= 1
+        self.queue.put_nowait(event)
 
     def _send(self, event: str, run_id: UUID, info: _RunInfo, data: dict[str, Any]) -> None:
         if self._keep(info):
@@ -182,7 +196,7 @@ async def astream_events(
             async for _ in runnable.astream(input, config, **kwargs):
                 pass
         finally:
-            queue.put_nowait(_DONE)
+            handler._put(_DONE)  # after any event still being handed over
 
     task = asyncio.ensure_future(drive())
     try:

@@ -31,7 +31,7 @@ from typing import Any, Optional, Union
 from hookchain.messages import AIMessageChunk, BaseMessageChunk, message_to_dict, messages_from_dict
 from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-__all__ = ["SQLiteCache", "default_path", "encode_chunks", "encode_result", "decode", "CacheError"]
+__all__ = ["SQLiteCache", "default_path", "encode_chunk", "encode_result", "decode", "CacheError"]
 
 logger = logging.getLogger("hookchain_cache")
 
@@ -71,14 +71,8 @@ def _message_data(message: Any) -> dict[str, Any]:
     return data
 
 
-def encode_chunks(chunks: list[Any]) -> str:
-    """Streamed ``ChatGenerationChunk``s as JSON (kind ``"chunks"``)."""
-    return json.dumps([{"message": _message_data(c.message), "generation_info": c.generation_info} for c in chunks],
-                      ensure_ascii=False)
-
-
 def encode_chunk(chunk: Any) -> dict[str, Any]:
-    """One chunk as JSON-ready data (what ``encode_chunks`` stores per chunk),
+    """One chunk as JSON-ready data (a stored stream is the JSON list of these),
     checked to be serialisable now (raises ``TypeError`` otherwise)."""
     item = {"message": _message_data(chunk.message), "generation_info": chunk.generation_info}
     json.dumps(item)
@@ -122,7 +116,7 @@ class SQLiteCache:
     """Answers by key in a SQLite file at ``path``; thread- and process-safe.
 
     Args:
-        path: the database file (created with its directory on first write).
+        path: the database file (created, with its directory, on first use).
         timeout: seconds a statement waits for a lock held by another
             connection (``busy_timeout``) before failing.
     """
@@ -136,14 +130,12 @@ class SQLiteCache:
         return f"SQLiteCache({str(self.path)!r})"
 
     # -- connections ------------------------------------------------------- #
-    def connect(self, create: bool = True) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
         """This thread's connection (opened, and the schema created, on first use)."""
         local = self._local
         conn = getattr(local, "conn", None)
         if conn is not None and local.pid == os.getpid():
             return conn
-        if not create and not self.path.exists():
-            raise FileNotFoundError(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None, check_same_thread=True)
         try:

@@ -119,6 +119,18 @@ def test_the_custom_event_carries_counts_not_secrets(model, redact, recorder):
     assert recorder.of("on_custom_event") == []  # nothing masked, nothing reported
 
 
+def test_the_custom_event_shows_in_astream_events_in_order(model, redact):
+    # Regression: a custom event dispatched from a chat-model hook of an async
+    # run used to arrive after the end of the event stream (and was lost).
+    async def events():
+        return [(e["event"], e["name"], e["data"]) async for e in model.astream_events(f"hi {ADDRESS}", version="v2")]
+
+    got = asyncio.run(events())
+    assert [e[0] for e in got[:3]] == ["on_chat_model_start", "on_custom_event", "on_chat_model_stream"]
+    assert got[1][1:] == ("redact", {"counts": {"email": 1}, "total": 1})
+    assert ADDRESS not in repr(got[1:])  # only the start event carries the caller's input
+
+
 # --------------------------------------------------------------------------- #
 # restore = true
 # --------------------------------------------------------------------------- #
