@@ -61,3 +61,22 @@ def test_placeholder_errors():
     assert ChatPromptTemplate.from_messages([("placeholder", "{h}")]).invoke({}).to_messages() == []
     with pytest.raises(TemplateError, match="unknown message role"):
         ChatPromptTemplate.from_messages([("robot", "x")])
+
+
+def test_format_specs_work_within_the_width_limit():
+    assert PromptTemplate.from_template("{x:>5}|{y:.2f}|{z:%Y}").format(x="a", y=1 / 3, z=__import__("datetime").date(2024, 1, 1)) == "    a|0.33|2024"
+    assert len(PromptTemplate.from_template("{x:>10000}").format(x="a")) == 10_000
+
+
+@pytest.mark.parametrize("bad", ["{x:>500000000}", "{x:0500000000}", "{x:.100000f}", "{x:_>10001}"])
+def test_huge_format_widths_are_rejected_when_built(bad):
+    # 17 characters must not allocate half a gigabyte.
+    with pytest.raises(TemplateError, match=r"\{x:.*width or precision \d+ is over the limit of 10,000"):
+        PromptTemplate.from_template(bad)
+    with pytest.raises(TemplateError, match="over the limit"):
+        ChatPromptTemplate.from_messages([("human", bad)])
+
+
+def test_nested_fields_in_format_specs_are_rejected():
+    with pytest.raises(TemplateError, match=r"\{x:\{w\}\}.*nested fields"):
+        PromptTemplate.from_template("{x:{w}}")

@@ -13,6 +13,7 @@ Invoking a template is a chain run with ``run_type="prompt"`` (an
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -30,6 +31,22 @@ __all__ = [
 ]
 
 _formatter = string.Formatter()
+
+#: The largest width or precision a format spec may ask for (``{x:>10000}``):
+#: a 17-character ``{x:>500000000}`` would otherwise allocate half a gigabyte.
+MAX_FORMAT_WIDTH = 10_000
+_SPEC_NUMBER = re.compile(r"\d+")
+
+
+def _check_spec(field: str, spec: str, template: str) -> None:
+    if "{" in spec or "}" in spec:
+        raise TemplateError(f"template variable {{{field}:{spec}}} in {template!r}: nested fields in format specs are not allowed")
+    for number in _SPEC_NUMBER.findall(spec):
+        if int(number) > MAX_FORMAT_WIDTH:
+            raise TemplateError(
+                f"template variable {{{field}:{spec}}} in {template!r}: width or precision {int(number)} is over "
+                f"the limit of {MAX_FORMAT_WIDTH:,}; use a smaller one"
+            )
 
 
 def _parse(template: str) -> tuple[tuple[tuple[str, Optional[str], str], ...], list[str]]:
@@ -52,6 +69,8 @@ def _parse(template: str) -> tuple[tuple[tuple[str, Optional[str], str], ...], l
                 )
             if conversion:
                 raise TemplateError(f"template variable {{{field}!{conversion}}} in {template!r}: conversions are not allowed")
+            if spec:
+                _check_spec(field, spec, template)
             if field not in names:
                 names.append(field)
         parts.append((literal, field, spec or ""))
