@@ -114,9 +114,14 @@ class BaseCallbackHandler(_HandlerBase):
     """
 
 
-class AsyncCallbackHandler(_HandlerBase):
+class AsyncCallbackHandler(BaseCallbackHandler):
     """Base class for async callback handlers: every event method is a coroutine
-    function, awaited on the run's event loop (or on a private loop in a sync run)."""
+    function, awaited on the run's event loop (or on a private loop in a sync run).
+
+    A subclass of ``BaseCallbackHandler``, as LangChain's, so code that filters
+    handlers with ``isinstance(h, BaseCallbackHandler)`` keeps them. Dispatch
+    looks at each event method, not at the base class: an ``async def`` event is
+    awaited, a plain ``def`` one is called as a sync handler's."""
 
 
 for _name in CALLBACK_EVENTS:
