@@ -15,6 +15,7 @@ each one.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import os
@@ -23,9 +24,9 @@ import re
 import threading
 import weakref
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Optional
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_serializer, field_validator
 
 from hookchain.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from hookchain.language_models import BaseChatModel
@@ -50,6 +51,8 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _NO_KEY = "EMPTY"  # sent when no key is configured (what vLLM's docs use); local servers ignore it
 _END = object()
 _client_lock = threading.Lock()
+_HIDDEN = "**********"  # what a hidden value looks like (as pydantic shows a SecretStr)
+_MAX_SERVER_MESSAGE = 500  # characters of a server's error message kept in our errors
 _MODEL_MISSING = re.compile(
     r"model_not_found|(invalid|unknown) model|model\b.*\b(not (found|exist|available|served)|does not exist|unknown)",
     re.IGNORECASE,
@@ -66,6 +69,16 @@ def _safe_url(url: str) -> str:
     return urlunsplit(parts).rstrip("/")
 
 
+def _url_secrets(url: str) -> list[str]:
+    """The password of ``url``'s user:password, as written, decoded, and as the
+    ``Basic`` credentials httpx builds from it."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return []
+    user, password = unquote(parts.username or ""), unquote(parts.password)
+    return [parts.password, password, base64.b64encode(f"{user}:{password}".encode()).decode()]
+
+
 class ChatOpenAI(BaseChatModel):
     """Chat model for any server speaking OpenAI's ``/v1/chat/completions``:
     OpenAI itself, vLLM, Ollama, llama.cpp's ``llama-server``, LiteLLM, LM Studio...
@@ -80,7 +93,8 @@ class ChatOpenAI(BaseChatModel):
 
     base_url: str = Field(default_factory=lambda: os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,
                           validation_alias=AliasChoices("base_url", "openai_api_base"))
-    """API root, usually ending in ``/v1`` (default: ``$OPENAI_BASE_URL``, else OpenAI's)."""
+    """API root, usually ending in ``/v1`` (default: ``$OPENAI_BASE_URL``, else OpenAI's).
+    A ``user:password@`` in it is used but never shown (reprs, dumps, errors, handlers)."""
     model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("model", "model_name"))
     """The model name the server knows. LangChain's ``ChatOpenAI`` spellings are accepted
     too: ``model_name``, ``openai_api_key``, ``openai_api_base``, ``openai_organization``,
@@ -113,7 +127,8 @@ class ChatOpenAI(BaseChatModel):
     extra_body: Optional[dict[str, Any]] = None
     """Server-specific JSON fields (e.g. vLLM's ``{"top_k": 20}``)."""
     default_headers: Optional[dict[str, str]] = Field(default=None, repr=False)
-    """Extra HTTP headers on every request (not shown, not reported to handlers)."""
+    """Extra HTTP headers on every request. Their values are secrets like the key:
+    not in reprs or handlers' payloads, ``***`` in errors, ``**********`` in ``model_dump``."""
     http_client: Optional[Any] = Field(default=None, repr=False, exclude=True)
     """An ``httpx.Client`` for the sync client (proxies, custom TLS, tests)."""
     http_async_client: Optional[Any] = Field(default=None, repr=False, exclude=True)
@@ -135,6 +150,18 @@ class ChatOpenAI(BaseChatModel):
     @classmethod
     def _one_stop(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_serializer("base_url")
+    def _dump_base_url(self, value: str) -> str:
+        return _safe_url(value)
+
+    @field_serializer("default_headers")
+    def _dump_headers(self, value: Optional[dict[str, str]]) -> Optional[dict[str, str]]:
+        return {name: _HIDDEN for name in value} if value is not None else None
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, _safe_url(value) if name == "base_url" else value
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
@@ -234,15 +261,37 @@ class ChatOpenAI(BaseChatModel):
         return params
 
     # -- errors --------------------------------------------------------------- #
+    def _secrets(self) -> list[str]:
+        """Every secret the model holds (the API key, each ``default_headers``
+        value and its last word, e.g. the token after ``Bearer``, the
+        ``base_url`` password), longest first; values under 4 characters are
+        left (replacing them would garble the message, not hide anything)."""
+        values = [self.api_key.get_secret_value()] if self.api_key is not None else []
+        for value in (self.default_headers or {}).values():
+            values += [value, *value.split()[-1:]]
+        values += _url_secrets(self.base_url)
+        return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
     def _scrub(self, text: str) -> str:
-        if self.api_key is not None:
-            secret = self.api_key.get_secret_value()
-            if len(secret) >= 4:
-                text = text.replace(secret, "***")
+        """``text`` with every secret of ``_secrets`` replaced by ``***``."""
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
         return text
 
-    @staticmethod
-    def _server_message(e: openai.APIError) -> str:
+    def _scrub_value(self, value: Any) -> Any:
+        """``_scrub`` on every string inside a JSON value (an error body)."""
+        if isinstance(value, str):
+            return self._scrub(value)
+        if isinstance(value, dict):
+            return {k: self._scrub_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrub_value(v) for v in value]
+        return value
+
+    def _server_message(self, e: openai.APIError) -> str:
+        """The server's error message on one line, scrubbed, then cut to
+        ``_MAX_SERVER_MESSAGE`` characters (in this order: a cut first could
+        leave part of a secret that no longer matches in full)."""
         body = e.body
         message: Any = None
         if isinstance(body, dict):
@@ -251,8 +300,8 @@ class ChatOpenAI(BaseChatModel):
             message = message or body.get("detail") or body.get("message")
         elif isinstance(body, str) and body.strip():
             message = body.strip()
-        text = " ".join((str(message) if message else e.message).split())  # one line, for the CLI
-        return text if len(text) <= 500 else text[:500] + "..."
+        text = self._scrub(" ".join((str(message) if message else e.message).split()))  # one line, for the CLI
+        return text if len(text) <= _MAX_SERVER_MESSAGE else text[:_MAX_SERVER_MESSAGE] + "..."
 
     @staticmethod
     def _retry_after(response: Optional[httpx.Response]) -> Optional[float]:
@@ -303,9 +352,8 @@ class ChatOpenAI(BaseChatModel):
 
     def _status_error(self, e: openai.APIStatusError, url: str) -> errors.OpenAICompatError:
         status = e.status_code
-        detail = self._scrub(self._server_message(e))
-        body = e.body if isinstance(e.body, (dict, str)) else None
-        body = json.loads(self._scrub(json.dumps(body))) if body is not None else None
+        detail = self._server_message(e)
+        body = self._scrub_value(e.body) if isinstance(e.body, (dict, str)) else None
         kw: dict[str, Any] = {"status_code": status, "body": body, "retry_after": self._retry_after(e.response)}
         if status == 401:
             if self.api_key is None:

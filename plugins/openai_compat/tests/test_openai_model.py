@@ -401,3 +401,56 @@ def test_errors_pickle():
     error = errors.RateLimitError("slow", status_code=429, retry_after=2.0)
     clone = pickle.loads(pickle.dumps(error))
     assert type(clone) is errors.RateLimitError and str(clone) == "slow" and clone.retry_after == 2.0
+
+
+PASSWORD = "pw-3f9a61c0d7e2b845"
+HEADER_TOKEN = "hdr-tok-6b1e0f93a2c7d458"
+
+
+def _every_secret_model(server, model):
+    base_url = server.base_url.replace("http://", f"http://proxyuser:{PASSWORD}@")
+    return hookchain.get_model("openai", base_url=base_url, model=model, api_key=KEY, max_retries=0,
+                               default_headers={"X-Gateway-Auth": f"Bearer {HEADER_TOKEN}"})
+
+
+def _places(model, error, recorder):
+    yield "repr(model)", repr(model)
+    yield "str(model)", str(model)
+    yield "model_dump_json", model.model_dump_json()
+    yield "model_dump", repr(model.model_dump())
+    yield "_identifying_params", repr(model._identifying_params)
+    yield "str(error)", str(error)
+    yield "repr(error)", repr(error)
+    yield "error.body", repr(error.body)
+    yield "callbacks", repr(recorder.events)
+
+
+@pytest.mark.parametrize("secret", [KEY, HEADER_TOKEN, PASSWORD])
+@pytest.mark.parametrize("at", [480, 490, 495, 499])
+def test_every_secret_is_scrubbed_before_the_message_is_cut(fake_server, recorder, secret, at):
+    # A proxy that echoes a secret close to where the server message is cut (500 characters):
+    # neither the whole secret nor a piece of it may show anywhere.
+    message = "x" * at + f" {secret} " + "y" * 100
+    fake_server.script("echo", Reply(502, {"error": {"message": message, "echo": {"headers": secret}}}))
+    model = _every_secret_model(fake_server, "echo")
+    error = _error_run(model, recorder)
+    assert isinstance(error, errors.ServerError) and len(str(error)) < 800
+    for where, text in _places(model, error, recorder):
+        for piece in (secret[:8], secret[-8:]):
+            assert piece not in text, f"part of a secret ({piece!r}) in {where}"
+    # ... while the server did get the key, the header and (as Basic credentials) the password
+    headers = fake_server.requests_for("echo")[0]["headers"]
+    assert headers["X-Gateway-Auth"] == f"Bearer {HEADER_TOKEN}"
+
+
+def test_base_url_password_and_headers_are_hidden_but_sent(fake_server):
+    import base64
+
+    fake_server.script("ok", Reply(body=completion("ok")))
+    model = _every_secret_model(fake_server, "ok")
+    assert model.invoke("hi").content == "ok"
+    sent = fake_server.requests_for("ok")[0]["headers"]
+    assert sent["Authorization"] == "Basic " + base64.b64encode(f"proxyuser:{PASSWORD}".encode()).decode()
+    assert model.base_url.startswith(f"http://proxyuser:{PASSWORD}@")  # the option itself keeps it
+    assert f"base_url='{fake_server.base_url}'" in repr(model)
+    assert model.model_dump()["default_headers"] == {"X-Gateway-Auth": "**********"}
