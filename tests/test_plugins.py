@@ -555,3 +555,69 @@ def test_lazy_import_defers_loading_until_first_attribute_access(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["registered", "heavy_sdk loaded", "42"]
+
+
+# --------------------------------------------------------------------------- #
+# A plugin may only ever fail itself (issue 11)
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("where", ["import", "register"])
+@pytest.mark.parametrize("raise_", ["SystemExit(0)", "SystemExit('bye')", "KeyboardInterrupt()"])
+def test_plugin_raising_systemexit_or_keyboardinterrupt_fails_only_itself(site, where, raise_):
+    module = f"{_TMP_MODULE_PREFIX}quitter"
+    body = f"raise {raise_}\n" if where == "import" else f'''
+        import hookchain
+
+        @hookchain.hookimpl
+        def register_models(register):
+            raise {raise_}
+    '''
+    site("hookchain-quitter", "1.0", {"quitter": module}, {module: body})
+    quitter = by_name()["quitter"]
+    assert quitter.error is not None and raise_.split("(")[0] in quitter.error
+    assert quitter.models == []
+    assert hookchain.get_model("echo", n=2).invoke("hello").content == "he"
+
+
+def test_keyboard_interrupt_from_the_user_while_a_plugin_loads_still_interrupts(site):
+    # A real SIGINT (Ctrl-C) arriving while plugin code runs is the user's, not the plugin's.
+    module = f"{_TMP_MODULE_PREFIX}sigint"
+    site("hookchain-sigint", "1.0", {"sigint": module}, {module: '''
+        import os, signal
+        import hookchain
+
+        @hookchain.hookimpl
+        def register_models(register):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between bytecodes
+                pass
+    '''})
+    with pytest.raises(KeyboardInterrupt):
+        plugins.list_plugins()
+
+
+def test_registration_hook_calling_back_into_the_registry_does_not_deadlock(site):
+    module = f"{_TMP_MODULE_PREFIX}reentrant"
+    site("hookchain-reentrant", "1.0", {"reentrant": module}, {module: '''
+        import hookchain
+        import hookchain.plugins
+        from hookchain_echo import EchoChatModel
+
+        seen = []
+
+        @hookchain.hookimpl
+        def register_models(register):
+            seen.append(sorted(hookchain.plugins.list_models()))
+            register("echo-again", EchoChatModel)
+    '''})
+    import threading
+
+    results = []
+    worker = threading.Thread(target=lambda: results.append(hookchain.get_model("echo-again", n=1)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)  # a hang guard only: a deadlock never ends
+    assert not worker.is_alive(), "the registry deadlocked on a plugin calling list_models() while registering"
+    assert results[0].invoke("xy").content == "x"
+    assert by_name()["reentrant"].error is None
+    assert isinstance(sys.modules[module].seen[0], list)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import signal
 import threading
 from typing import Any, Callable, Optional
 
@@ -80,6 +81,56 @@ class _Entry:
         self.name, self.factory, self.plugin = name, factory, plugin
 
 
+class _SigintWatch:
+    """Tell the user's Ctrl-C from a ``KeyboardInterrupt`` a plugin raises itself.
+
+    While plugin code runs, a SIGINT handler wrapping the current one records
+    that the signal arrived. A ``KeyboardInterrupt`` is the user's only if a
+    SIGINT arrived meanwhile; otherwise the plugin raised it and it is that
+    plugin's failure. Outside the main thread, or when SIGINT is ignored or
+    left to the OS, a signal cannot raise ``KeyboardInterrupt`` at all, so any
+    such exception is the plugin's.
+    """
+
+    __slots__ = ("received", "previous")
+
+    def __init__(self) -> None:
+        self.received = False
+        self.previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.received = True
+        self.previous(signum, frame)
+
+    def __enter__(self) -> "_SigintWatch":
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):
+                self.previous = previous
+                signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Optional[str]]:
+    """``(fn(...), None)``, or ``(None, "Type: message")`` when plugin code
+    raised anything, ``SystemExit`` and its own ``KeyboardInterrupt`` included:
+    a plugin may only ever fail itself. The user's Ctrl-C is re-raised."""
+    with _SigintWatch() as watch:
+        try:
+            return fn(*args, **kwargs), None
+        except KeyboardInterrupt as e:
+            if watch.received:
+                raise
+            error: BaseException = e
+        except BaseException as e:  # noqa: BLE001 - SystemExit too: only the plugin fails
+            error = e
+    return None, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
 def _names_from_env(variable: str) -> set[str]:
     return {n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()}
 
@@ -108,10 +159,9 @@ class _Registry:
             seen.add((ep.name, ep.value))
             dist = getattr(ep, "dist", None)
             info = PluginInfo(ep.name, dist.name if dist else None, dist.version if dist else None)
-            try:
-                obj = ep.load()
-            except Exception as e:  # noqa: BLE001 - any import failure is the plugin's
-                self._fail(info, f"failed to import {ep.value!r}: {type(e).__name__}: {e}")
+            obj, error = _guarded(ep.load)
+            if error is not None:
+                self._fail(info, f"failed to import {ep.value!r}: {error}")
                 continue
             self.add(obj, info)
 
@@ -138,10 +188,9 @@ class _Registry:
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 if impl.plugin is obj:
                     staged: list[_Entry] = []
-                    try:
-                        impl.function(register=self._register_fn(kind, info, staged))
-                    except Exception as e:  # noqa: BLE001 - the hook's registrations are dropped
-                        self._fail(info, f"{hook_name} raised {type(e).__name__}: {e}")
+                    _, error = _guarded(impl.function, register=self._register_fn(kind, info, staged))
+                    if error is not None:  # the hook's registrations are dropped
+                        self._fail(info, f"{hook_name} raised {error}")
                         continue
                     for entry in staged:
                         self.kinds[kind].setdefault(entry.name, []).append(entry)
@@ -179,17 +228,23 @@ class _Registry:
 
 
 _registry: Optional[_Registry] = None
-_lock = threading.Lock()
+_building: Optional[_Registry] = None
+_lock = threading.RLock()
 
 
 def _get() -> _Registry:
-    global _registry
+    global _registry, _building
     if _registry is None:
         with _lock:
             if _registry is None:
-                registry = _Registry()
-                registry.discover()
-                _registry = registry
+                if _building is not None:  # a plugin's hook calling back while discovery runs
+                    return _building
+                _building = _Registry()
+                try:
+                    _building.discover()
+                    _registry = _building
+                finally:
+                    _building = None
     return _registry
 
 
@@ -219,12 +274,10 @@ def call_registration_hook(hook_name: str, **kwargs: Any) -> None:
     others still run."""
     registry = _get()
     for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():
-        try:
-            impl.function(**kwargs)
-        except Exception as e:  # noqa: BLE001 - isolation is the point
-            info = registry.plugins.get(impl.plugin_name)
-            if info is not None:
-                registry._fail(info, f"{hook_name} raised {type(e).__name__}: {e}")
+        _, error = _guarded(impl.function, **kwargs)
+        info = registry.plugins.get(impl.plugin_name)
+        if error is not None and info is not None:
+            registry._fail(info, f"{hook_name} raised {error}")
 
 
 def list_plugins() -> list[PluginInfo]:
