@@ -9,8 +9,8 @@ How it wraps a model call (the chat-model hooks, ``hookchain.hookspecs``):
 
 * ``chat_model_cached``: computes the key (``hookchain_cache.key``) from the
   call as every ``chat_model_start`` hook left it, i.e. *after* the redact
-  plugin masked the messages (redact's ``chat_model_start`` is ``tryfirst``
-  and every start hook runs before any cache lookup), and returns the stored
+  plugin masked the messages (redact's ``chat_model_start`` wraps every other
+  start hook, and every start hook runs before any cache lookup), and returns the stored
   answer: a stored stream as its list of chunks (replayed chunk by chunk, with
   ``on_llm_new_token`` for each), a stored ``invoke`` as its result (one chunk
   to a stream).

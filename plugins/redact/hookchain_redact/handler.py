@@ -10,16 +10,19 @@ Enable it in ``hookchain.toml``::
 
 How it wraps a model call (the chat-model hooks, ``hookchain.hookspecs``):
 
-* ``chat_model_start`` is ``tryfirst``: it runs before every other plugin's
-  ``chat_model_start`` (and every cache lookup happens after all of them), so
-  the model, the other plugins and the cache key (hookchain-cache) only ever
-  see masked copies. ``call.messages`` is replaced by a new list; the caller's
-  message objects are never changed. What was masked is reported as the custom
-  event ``redact`` with ``{"counts": {kind: occurrences}, "total": n}``: kinds
-  and numbers only, never a masked value.
+* ``chat_model_start`` is the outermost wrapper (``wrapper=True, tryfirst=True``)
+  of that hook: it masks before every other plugin's ``chat_model_start`` (so
+  they see masked copies) and again after them, also when one raised (so what
+  they add is masked too; placeholders already there are kept), with one
+  mapping. Every cache lookup happens after all start hooks, so the model, the
+  other plugins and the cache key (hookchain-cache) only ever see masked
+  copies. ``call.messages`` is replaced by a new list; the caller's message
+  objects are never changed. What was masked is reported once, after the
+  second pass, as the custom event ``redact`` with ``{"counts": {kind:
+  occurrences}, "total": n}``: kinds and numbers only, never a masked value.
 * ``chat_model_cached`` (``tryfirst``, answers nothing): a guard. If this
-  handler's ``chat_model_start`` did not run (another plugin's start hook
-  raised first, which makes hookchain skip the remaining ones), the messages
+  handler's ``chat_model_start`` did not run (a start-hook wrapper around it
+  raised before its ``yield``), the messages
   went out unmasked; with ``fail_closed`` (the default) the call is stopped
   with ``RedactionError`` before the model or a cache is asked.
 * ``chat_model_chunk`` and ``chat_model_end`` are ``trylast`` and only act with
@@ -130,18 +133,28 @@ class RedactHandler(BaseCallbackHandler):
         return Masker(self.rules)
 
     # -- the chat-model hooks --------------------------------------------- #
-    @hookchain.hookimpl(tryfirst=True)
-    def chat_model_start(self, call: Any) -> None:
-        """Replace ``call.messages`` with masked copies (``tryfirst``: before
-        other plugins and before any cache key is computed)."""
+    @hookchain.hookimpl(wrapper=True, tryfirst=True)
+    def chat_model_start(self, call: Any) -> Any:
+        """Mask ``call.messages`` around every other plugin's ``chat_model_start``:
+        before them (they see masked copies) and again after them (what they
+        added is masked too), with one mapping, so placeholders stay stable."""
         masker = self.masker()
+        self._mask(call, masker)
+        call.state[self._key] = {"mapping": masker.mapping, "pending": ""}
+        try:
+            return (yield)
+        finally:  # also when another plugin's start hook raised: the call may go on
+            self._mask(call, masker)
+            if masker.counts:
+                call.dispatch_custom_event("redact", {"counts": dict(masker.counts), "total": sum(masker.counts.values())})
+
+    @staticmethod
+    def _mask(call: Any, masker: Masker) -> None:
+        """``call.messages`` replaced by masked copies; ``RedactionError`` if that fails."""
         try:
             call.messages = [masker.mask_message(m) for m in call.messages]
         except Exception as e:
             raise RedactionError(f"could not mask the messages ({type(e).__name__}: {e})") from e
-        call.state[self._key] = {"mapping": masker.mapping, "pending": ""}
-        if masker.counts:
-            call.dispatch_custom_event("redact", {"counts": dict(masker.counts), "total": sum(masker.counts.values())})
 
     @hookchain.hookimpl(tryfirst=True)
     def chat_model_cached(self, call: Any) -> None:
@@ -181,11 +194,13 @@ class RedactHandler(BaseCallbackHandler):
                 if i == 0 and pending and isinstance(content, str):
                     content += pending  # held back at the end of a stream
                 message.content = restore_content(content, mapping)
-                if getattr(message, "tool_calls", None):
-                    message.tool_calls = [
-                        {**c, "args": restore_value(c.get("args"), mapping)} if isinstance(c, dict) and "args" in c else c
-                        for c in message.tool_calls
-                    ]
+                for field in ("tool_calls", "invalid_tool_calls"):
+                    calls = getattr(message, field, None)
+                    if calls:
+                        setattr(message, field, [
+                            {**c, "args": restore_value(c.get("args"), mapping)} if isinstance(c, dict) and "args" in c else c
+                            for c in calls
+                        ])
         except Exception as e:  # noqa: BLE001 - restoring is best effort
             logger.warning("hookchain-redact: could not restore the answer, it stays masked: %r", e)
 

@@ -163,9 +163,15 @@ class Masker:
         return found
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
-        """Non-overlapping ``(start, end, kind)`` to mask, sorted by position."""
+        """Non-overlapping ``(start, end, kind)`` to mask, sorted by position.
+        Placeholders already in ``text`` (``<EMAIL_1>``...) are left as they
+        are, so masking masked text again changes nothing."""
         starts: list[int] = []
         taken: list[tuple[int, int, str]] = []
+        if "<" in text:
+            for m in PLACEHOLDER.finditer(text):
+                starts.append(m.start())
+                taken.append((m.start(), m.end(), ""))
         for rule in self.rules:
             masked_group = "mask" in rule.regex.groupindex
             for m in rule.regex.finditer(text):
@@ -179,40 +185,55 @@ class Masker:
                     continue  # overlaps a span an earlier rule claimed
                 starts.insert(i, start)
                 taken.insert(i, (start, end, rule.kind))
-        return taken
+        return [span for span in taken if span[2]]
 
     def mask(self, text: str) -> str:
         """``text`` with every match replaced by its placeholder."""
-        if not text:
-            return text
-        spans = self.spans(text)
+        return self.mask_pieces([text])[0] if text else text
+
+    def mask_pieces(self, texts: Sequence[str]) -> list[str]:
+        """Mask ``texts`` read as one text (a model reads a message's text
+        blocks joined), so a value split between two pieces is found. Each
+        piece is masked in place; a value spanning pieces becomes one
+        placeholder in the piece where it starts and is cut from the others."""
+        joined = "".join(texts)
+        spans = self.spans(joined) if joined else []
         if not spans:
-            return text
-        out, at = [], 0
-        for start, end, kind in spans:
-            out.append(text[at:start])
-            out.append(self._placeholder(kind, text[start:end]))
-            self.counts[kind] = self.counts.get(kind, 0) + 1
-            at = end
-        out.append(text[at:])
-        return "".join(out)
+            return list(texts)
+        out, lo = [], 0
+        for text in texts:
+            hi = lo + len(text)
+            parts, at = [], lo
+            for start, end, kind in spans:
+                if end <= lo or start >= hi:
+                    continue
+                if start >= lo:
+                    parts.append(joined[at:start])
+                    parts.append(self._placeholder(kind, joined[start:end]))
+                    self.counts[kind] = self.counts.get(kind, 0) + 1
+                at = min(end, hi)
+            parts.append(joined[at:hi])
+            out.append("".join(parts))
+            lo = hi
+        return out
 
     def mask_content(self, content: Any) -> Any:
         """A message ``content``: a str, or a list of str / content blocks
-        (``{"type": "text", "text": ...}`` blocks masked, others kept)."""
+        whose texts (str items and ``{"type": "text", "text": ...}`` blocks;
+        others are kept) are masked together, see ``mask_pieces``."""
         if isinstance(content, str):
             return self.mask(content)
-        if isinstance(content, list):
-            out = []
-            for block in content:
-                if isinstance(block, str):
-                    out.append(self.mask(block))
-                elif isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
-                    out.append({**block, "text": self.mask(block["text"])})
-                else:
-                    out.append(block)
-            return out
-        return content
+        if not isinstance(content, list):
+            return content
+        where = [i for i, block in enumerate(content) if _block_text(block) is not None]
+        texts = [_block_text(content[i]) for i in where]
+        masked = self.mask_pieces(texts)
+        if masked == texts:
+            return content
+        out = list(content)
+        for i, text in zip(where, masked):
+            out[i] = text if isinstance(content[i], str) else {**content[i], "text": text}
+        return out
 
     def mask_value(self, value: Any) -> Any:
         """Strings inside nested dicts/lists (tool-call arguments)."""
@@ -226,17 +247,34 @@ class Masker:
 
     def mask_message(self, message: Any) -> Any:
         """A masked copy of ``message`` (the same object when nothing matched;
-        the original is never changed): its content and tool-call arguments."""
+        the original is never changed): its content and the arguments of its
+        ``tool_calls``, ``invalid_tool_calls`` and ``tool_call_chunks``."""
         update: dict[str, Any] = {}
         content = self.mask_content(message.content)
         if content != message.content:
             update["content"] = content
-        tool_calls = getattr(message, "tool_calls", None)
-        if tool_calls:
-            masked = [{**c, "args": self.mask_value(c.get("args"))} if isinstance(c, dict) and "args" in c else c for c in tool_calls]
-            if masked != tool_calls:
-                update["tool_calls"] = masked
+        for field in _TOOL_CALL_FIELDS:
+            calls = getattr(message, field, None)
+            if calls:
+                masked = [{**c, "args": self.mask_value(c.get("args"))} if isinstance(c, dict) and "args" in c else c
+                          for c in calls]
+                if masked != calls:
+                    update[field] = masked
         return message.model_copy(update=update) if update else message
+
+
+#: Where an AI message carries tool-call arguments: parsed (a dict), unparseable
+#: (``invalid_tool_calls``: the raw string) and streamed pieces (strings).
+_TOOL_CALL_FIELDS = ("tool_calls", "invalid_tool_calls", "tool_call_chunks")
+
+
+def _block_text(block: Any) -> Optional[str]:
+    """The text of a content item (a str or a text block), else ``None``."""
+    if isinstance(block, str):
+        return block
+    if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
+        return block["text"]
+    return None
 
 
 # --------------------------------------------------------------------------- #

@@ -245,9 +245,10 @@ def test_a_masking_error_stops_the_call_unless_fail_closed_is_off(model, monkeyp
 
 def test_when_another_plugin_stops_the_start_hooks_first_the_call_is_stopped(model, redact, caplog):
     class Greedy(BaseCallbackHandler):
-        @hookchain.hookimpl(tryfirst=True)  # enabled after redact: runs before it, and raises
+        @hookchain.hookimpl(wrapper=True, tryfirst=True)  # enabled after redact: wraps it, and raises first
         def chat_model_start(self, call):
             raise RuntimeError("greedy plugin bug")
+            yield
 
     enable_handler(Greedy())
     with caplog.at_level(logging.WARNING, logger="hookchain.model_hooks"):
@@ -255,6 +256,20 @@ def test_when_another_plugin_stops_the_start_hooks_first_the_call_is_stopped(mod
             model.invoke(f"hi {ADDRESS}")
     assert "Error in Greedy.chat_model_start" in caplog.text
     assert CountingEcho.seen == []
+
+
+def test_a_start_hook_that_raises_leaves_the_messages_masked(model, redact, caplog):
+    class Broken(BaseCallbackHandler):
+        @hookchain.hookimpl(tryfirst=True)
+        def chat_model_start(self, call):
+            call.messages = [*call.messages, HumanMessage(f"added: {KEY}")]
+            raise RuntimeError("plugin bug")
+
+    enable_handler(Broken())
+    with caplog.at_level(logging.WARNING, logger="hookchain.model_hooks"):
+        assert model.invoke(f"hi {ADDRESS}").content == "added: <API_KEY_1>"
+    assert "Error in Broken.chat_model_start" in caplog.text
+    assert CountingEcho.seen == [["hi <EMAIL_1>", "added: <API_KEY_1>"]]
 
 
 def test_a_wrapper_that_raises_is_logged_and_the_call_goes_on_masked(model, redact, caplog):
@@ -302,3 +317,67 @@ def test_two_instances_each_keep_their_own_mapping(model):
     enable_handler(hookchain.get_handler("redact", kinds=[], patterns={"ticket": "TCK-[0-9]+"}))
     assert model.invoke(f"{ADDRESS} TCK-42").content == f"{ADDRESS} <TICKET_1>"
     assert CountingEcho.seen == [["<EMAIL_1> <TICKET_1>"]]
+
+
+# --------------------------------------------------------------------------- #
+# What other plugins add, split values, unparseable tool calls
+# --------------------------------------------------------------------------- #
+
+
+class Adds(BaseCallbackHandler):
+    """A plugin that records what it sees and adds a message with a secret."""
+
+    def __init__(self, **order):
+        self.seen = []
+        self.order = order
+
+    def chat_model_start(self, call):
+        self.seen.append([m.text for m in call.messages])
+        call.messages = [*call.messages, HumanMessage(f"context: reach {ADDRESS}")]
+        call.messages[0].content += f" key={KEY}"  # changed in place, too
+
+
+@pytest.mark.parametrize("order", [{}, {"tryfirst": True}, {"trylast": True}])
+@pytest.mark.parametrize("enabled", ["before redact", "after redact"])
+def test_what_other_start_hooks_add_is_masked_and_they_see_masked_messages(model, order, enabled, recorder):
+    plugin = type("AddsPlugin", (Adds,), {"chat_model_start": hookchain.hookimpl(**order)(Adds.chat_model_start)})()
+    handler = hookchain.get_handler("redact", restore=True)
+    for obj in ((plugin, handler) if enabled == "before redact" else (handler, plugin)):
+        enable_handler(obj)
+    answer = model.invoke(f"mail {ADDRESS}", config={"callbacks": [recorder]})
+    assert CountingEcho.seen == [["mail <EMAIL_1> key=<API_KEY_1>", "context: reach <EMAIL_1>"]]
+    assert plugin.seen == [["mail <EMAIL_1>"]]  # the other plugin only ever saw masked messages
+    assert answer.content == f"context: reach {ADDRESS}"  # restored with the same mapping
+    (event,) = [e for e in recorder.of("on_custom_event") if e[1][0] == "redact"]
+    assert event[1][1] == {"counts": {"email": 2, "api_key": 1}, "total": 3}
+
+
+def test_a_value_split_across_text_blocks_is_masked(model, redact):
+    content = [{"type": "text", "text": "write to bob@exa"}, {"type": "text", "text": "mple.com, key sk-live01234"},
+               "56789abcdefghij now", {"type": "image_url", "image_url": {"url": "data:,"}}]
+    message = HumanMessage(content)
+    model.invoke([message])
+    assert CountingEcho.seen == [["write to <EMAIL_1>, key <API_KEY_1> now"]]
+    assert message.content[0]["text"] == "write to bob@exa"  # the caller's message is unchanged
+    for piece in ("bob@", "mple.com", "sk-live", "56789abc"):
+        assert piece not in seen_text()
+
+
+def test_unparseable_tool_call_arguments_are_masked(redact):
+    received = []
+
+    class Recording(CountingEcho):
+        def _answer(self, messages, stop):
+            received.append(messages)
+            return super()._answer(messages, stop)
+
+    bad = AIMessage("", invalid_tool_calls=[{"name": "mail", "args": f'{{"to": "{ADDRESS}", "key": "{KEY}"',
+                                              "id": "t1", "error": "bad JSON", "type": "invalid_tool_call"}])
+    chunk = AIMessageChunk("", tool_call_chunks=[{"name": "mail", "args": f'{{"to": "{ADDRESS}"', "id": "t2", "index": 0,
+                                                  "type": "tool_call_chunk"}])
+    Recording(n=500).invoke([bad, chunk, HumanMessage("go")])
+    sent = repr(received[0])
+    assert ADDRESS not in sent and KEY not in sent
+    assert received[0][0].invalid_tool_calls[0]["args"] == '{"to": "<EMAIL_1>", "key": "<API_KEY_1>"'
+    assert received[0][1].tool_call_chunks[0]["args"] == '{"to": "<EMAIL_1>"'
+    assert bad.invalid_tool_calls[0]["args"].startswith(f'{{"to": "{ADDRESS}"')  # the caller's message is unchanged
