@@ -3,10 +3,16 @@
 What goes in (``key_material``):
 
 * the model's class (module and qualified name) and ``_llm_type``;
-* the model's ``_identifying_params``, without secrets: ``SecretStr`` /
-  ``SecretBytes`` values and keys named like credentials (``api_key``,
-  ``token``, ``password``, ``secret``, ``authorization``...) are left out, so
-  neither a key rotation nor the key itself reaches the cache;
+* the model's ``_identifying_params`` and its options: every pydantic field as
+  ``model_dump`` gives it (so an option a model forgets to report, e.g. the
+  OpenAI model's ``model_kwargs`` or ``extra_body``, still counts), except the
+  fields that cannot change the answer (``callbacks``, ``tags``, ``metadata``,
+  ``name``, ``streaming``) and those a model excludes from dumps (clients);
+* nothing but real secrets is left out: ``SecretStr`` / ``SecretBytes``
+  values, wherever they are, so neither a key rotation nor the key itself
+  reaches the cache. A plain string is kept whatever its name: a tool-call
+  argument ``{"token": "ETH"}`` is not a credential, and two calls that differ
+  only there must not share an entry;
 * the messages as the model will see them (after every ``chat_model_start``
   hook, e.g. the redact plugin's masking): type and all fields except ``id``,
   ``response_metadata`` and ``usage_metadata`` (per-run bookkeeping that the
@@ -16,7 +22,8 @@ What goes in (``key_material``):
 Whether the call streams is *not* part of the key: a stored stream answers an
 ``invoke`` (chunks merged) and a stored ``invoke`` answers a stream (one chunk).
 
-Canonical JSON: sorted keys, no whitespace, UTF-8. A value JSON cannot hold is
+Canonical JSON: sorted keys, no whitespace, UTF-8: the same inputs give the
+same key in every process. A value JSON cannot hold is
 written as ``"<TypeName>"`` plus its ``repr`` (a repr with a memory address
 makes the key unique, so such calls are simply never answered from the cache).
 """
@@ -27,7 +34,6 @@ import dataclasses
 import enum
 import hashlib
 import json
-import re
 from typing import Any, Optional, Sequence
 
 from hookchain.messages import BaseMessage, message_to_dict
@@ -35,12 +41,12 @@ from hookchain.messages import BaseMessage, message_to_dict
 __all__ = ["KEY_VERSION", "key_material", "cache_key", "canonical_json", "model_label"]
 
 #: Bumped when what goes into the key changes: older entries then never match.
-KEY_VERSION = 1
+KEY_VERSION = 2
 
-_SECRET_NAME = re.compile(
-    r"(?i)(^|_)(api_?key|secret|secret_?key|password|passwd|token|access_?token|auth|authorization|credentials?|private_?key)$"
-)
 _DROPPED_MESSAGE_FIELDS = ("id", "response_metadata", "usage_metadata")
+#: ``BaseChatModel`` fields that do not change the answer (streaming: a stored
+#: stream answers an invoke and the other way round).
+_DROPPED_MODEL_FIELDS = frozenset({"callbacks", "tags", "metadata", "name", "streaming"})
 
 
 def _is_secret(value: Any) -> bool:
@@ -60,11 +66,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return _plain(value.value)
     if isinstance(value, dict):
-        return {
-            str(k): _plain(v)
-            for k, v in value.items()
-            if not _is_secret(v) and not (isinstance(k, str) and _SECRET_NAME.search(k) and isinstance(v, (str, bytes)))
-        }
+        return {str(k): _plain(v) for k, v in value.items() if not _is_secret(v)}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value if not _is_secret(v)]
     if isinstance(value, (set, frozenset)):
@@ -98,12 +100,23 @@ def model_label(model: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _options(model: Any) -> dict[str, Any]:
+    """The model's pydantic fields (``model_dump``), less ``_DROPPED_MODEL_FIELDS``."""
+    dump = getattr(model, "model_dump", None)
+    if not callable(dump):
+        return {}
+    try:
+        return dump(exclude=_DROPPED_MODEL_FIELDS)
+    except Exception:  # noqa: BLE001 - a serializer that fails: only this model object matches itself
+        return {"<options>": f"unavailable {id(model)}"}
+
+
 def key_material(model: Any, messages: Sequence[BaseMessage], stop: Optional[Sequence[str]],
                  kwargs: dict[str, Any]) -> dict[str, Any]:
     """Everything the key is computed from, as JSON-ready data (no secrets)."""
     try:
         params = dict(model._identifying_params)
-    except Exception:  # noqa: BLE001 - a broken property: key on the class only
+    except Exception:  # noqa: BLE001 - a broken property: key on the class and options
         params = {"<identifying_params>": "unavailable"}
     try:
         llm_type = model._llm_type
@@ -114,6 +127,7 @@ def key_material(model: Any, messages: Sequence[BaseMessage], stop: Optional[Seq
         "model": model_label(model),
         "llm_type": llm_type,
         "params": _plain(params),
+        "options": _plain(_options(model)),
         "messages": [_message(m) for m in messages],
         "stop": list(stop) if stop is not None else None,
         "kwargs": _plain(dict(kwargs)),

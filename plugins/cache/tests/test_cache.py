@@ -171,15 +171,97 @@ def test_the_key_is_stable_and_keeps_secrets_out():
                     "headers": {"Authorization": "Bearer zzz-planted-header"}, "max_tokens": 5}
 
     a = KeyedModel(api_key=SecretStr("sk-planted-secret-1"), token="planted-token-1")
-    b = KeyedModel(api_key=SecretStr("sk-planted-secret-2"), token="planted-token-2")
+    b = KeyedModel(api_key=SecretStr("sk-planted-secret-2"), token="planted-token-1")
     messages = [HumanMessage("hi")]
     material = json.dumps(key_material(a, messages, ["x"], {"n": 1}))
-    for planted in ("planted-secret", "planted-token", "planted-header"):
-        assert planted not in material
+    assert "planted-secret" not in material  # SecretStr values are left out, in params and options
     assert '"max_tokens": 5' in material and "KeyedModel" in material
-    assert cache_key(a, messages, ["x"], {"n": 1}) == cache_key(b, messages, ["x"], {"n": 1})
+    assert cache_key(a, messages, ["x"], {"n": 1}) == cache_key(b, messages, ["x"], {"n": 1})  # a key rotation
+    # a plain string is an option like any other, whatever its name
+    c = KeyedModel(api_key=SecretStr("sk-planted-secret-1"), token="planted-token-2")
+    assert cache_key(a, messages, None, {}) != cache_key(c, messages, None, {})
     assert cache_key(a, messages, ["x"], {"n": 1}) != cache_key(KeyedModel(model_name="n"), messages, ["x"], {"n": 1})
     assert len(cache_key(a, messages, None, {})) == 64
+
+
+def _openai(**options):
+    from hookchain_openai import ChatOpenAI
+
+    return ChatOpenAI(base_url="http://127.0.0.1:9/v1", model="m", api_key="sk-planted-secret-1", **options)
+
+
+@pytest.mark.parametrize("a, b", [
+    ({}, {"model_kwargs": {"response_format": {"type": "json_object"}}}),  # JSON mode
+    ({"extra_body": {"top_k": 20}}, {"extra_body": {"top_k": 40}}),
+    ({}, {"extra_body": {"top_k": 20}}),
+    ({}, {"default_headers": {"X-Route": "gpu"}}),  # a header's name (its value is hidden like a key)
+])
+def test_openai_model_options_that_change_the_answer_change_the_key(a, b):
+    messages = [HumanMessage("list three colours")]
+    assert cache_key(_openai(**a), messages, None, {}) != cache_key(_openai(**b), messages, None, {})
+    assert cache_key(_openai(**a), messages, None, {}) == cache_key(_openai(**a), messages, None, {})
+    assert cache_key(_openai(**a), messages, None, {}) == cache_key(_openai(**a, streaming=True, tags=["t"]), messages, None, {})
+
+
+def test_only_secret_values_are_left_out_of_the_key():
+    messages = [HumanMessage("hi")]
+    with_key = _openai(default_headers={"X-Gateway-Auth": "Bearer hdr-secret-1"})
+    other_key = with_key.model_copy(update={"api_key": SecretStr("sk-other"),
+                                            "default_headers": {"X-Gateway-Auth": "Bearer hdr-secret-2"}})
+    assert cache_key(with_key, messages, None, {}) == cache_key(other_key, messages, None, {})
+    material = json.dumps(key_material(with_key, messages, None, {}))
+    for secret in ("sk-planted-secret-1", "hdr-secret-1"):
+        assert secret not in material
+
+
+def _tool_history(symbol: str) -> list:
+    from hookchain.messages import ToolMessage
+
+    call = {"name": "price", "args": {"token": symbol, "password_hint": "none"}, "id": "c1", "type": "tool_call"}
+    return [HumanMessage("price?"), AIMessage("", tool_calls=[call]), ToolMessage("see above", tool_call_id="c1"),
+            HumanMessage("and in euros?")]
+
+
+def test_tool_call_arguments_named_like_credentials_are_in_the_key(model, cache):
+    assert cache_key(model, _tool_history("ETH"), None, {}) != cache_key(model, _tool_history("BTC"), None, {})
+    model.invoke(_tool_history("ETH"))
+    model.invoke(_tool_history("BTC"))  # not answered with the ETH entry
+    assert len(CountingEcho.seen) == 2 and cache.hits == 0
+    model.invoke(_tool_history("BTC"))
+    assert len(CountingEcho.seen) == 2 and cache.hits == 1
+
+
+def test_an_option_left_out_of_identifying_params_still_misses(cache):
+    class Shouting(CountingEcho):
+        shout: bool = False  # changes the answer, not reported in _identifying_params
+
+        def _answer(self, messages, stop):
+            text, info = super()._answer(messages, stop)
+            return (text.upper() if self.shout else text), info
+
+    assert Shouting(n=50).invoke("hello").content == "hello"
+    assert Shouting(n=50, shout=True).invoke("hello").content == "HELLO"
+
+
+def test_the_key_is_the_same_in_another_process():
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from hookchain.messages import HumanMessage, AIMessage\n"
+        "from hookchain_cache import cache_key\n"
+        "from hookchain_openai import ChatOpenAI\n"
+        "m = ChatOpenAI(base_url='http://127.0.0.1:9/v1', model='m', api_key='k', temperature=0.5,\n"
+        "               model_kwargs={'response_format': {'type': 'json_object'}, 'logit_bias': {'50': 1}},\n"
+        "               extra_body={'top_k': 20, 'chat_template_kwargs': {'thinking': False}})\n"
+        "msgs = [HumanMessage('hi'), AIMessage('', tool_calls=[{'name': 'f', 'args': {'b': 1, 'a': [2.5, None]}, 'id': 'x'}])]\n"
+        "print(cache_key(m, msgs, ['END'], {'tools': [{'type': 'function', 'function': {'name': 'f'}}]}))\n"
+    )
+    here = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    env = {**__import__("os").environ, "PYTHONHASHSEED": "12345"}
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True, env=env).stdout
+    assert here == there and len(here.strip()) == 64
 
 
 # --------------------------------------------------------------------------- #

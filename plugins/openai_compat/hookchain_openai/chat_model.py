@@ -182,14 +182,17 @@ class ChatOpenAI(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        # Reported to handlers as invocation_params: never the key, the
-        # headers or the clients.
+        # Reported to handlers as invocation_params (and part of a response
+        # cache's key): never the key, the headers or the clients.
         params: dict[str, Any] = {"model_name": self.model, "base_url": _safe_url(self.base_url)}
         for name in ("temperature", "max_tokens", "top_p", "frequency_penalty", "presence_penalty", "seed", "stop", "timeout"):
             value = getattr(self, name)
             if value is not None:
                 params[name] = value
         params["max_retries"] = self.max_retries
+        params.update(self.model_kwargs)  # as LangChain's ChatOpenAI reports them
+        if self.extra_body:
+            params["extra_body"] = self.extra_body
         return params
 
     # -- clients -------------------------------------------------------------- #
