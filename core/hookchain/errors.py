@@ -8,7 +8,7 @@ Where LangChain raises a builtin type, the hookchain class also derives from it
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Optional
 
 
 class HookchainError(Exception):
@@ -59,3 +59,28 @@ class ConfigError(HookchainError, ValueError):
 
 class PluginError(HookchainError):
     """A plugin failed to load or registered something invalid."""
+
+
+class OutputParserException(HookchainError, ValueError):
+    """An output parser could not parse a model's output (as LangChain's
+    ``langchain_core.exceptions.OutputParserException``, also a ``ValueError``).
+
+    Args:
+        error: the message (str) or the underlying exception.
+        observation: an explanation that can be sent back to the model.
+        llm_output: the raw text that failed to parse.
+        send_to_llm: whether an agent should send ``observation`` and
+            ``llm_output`` back to the model; both are then required
+            (``ValueError`` otherwise).
+    """
+
+    def __init__(
+        self, error: Any, observation: Optional[str] = None, llm_output: Optional[str] = None,
+        send_to_llm: bool = False,
+    ) -> None:
+        super().__init__(error)
+        if send_to_llm and (observation is None or llm_output is None):
+            raise ValueError("OutputParserException(send_to_llm=True) needs both observation= and llm_output=")
+        self.observation = observation
+        self.llm_output = llm_output
+        self.send_to_llm = send_to_llm

@@ -131,13 +131,18 @@ class _EventStreamHandler(AsyncCallbackHandler):
         self.runs.pop(run_id, None)
 
     async def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: Optional[UUID] = None, tags: Any = None, metadata: Any = None, name: Optional[str] = None, run_type: Optional[str] = None, **kwargs: Any) -> None:
-        kind = "prompt" if run_type == "prompt" else "chain"
+        kind = run_type or "chain"  # "prompt", "parser": on_prompt_start, on_parser_start
         info = self._open(run_id, parent_run_id, name or (serialized or {}).get("name", "chain"), tags, metadata, kind, inputs)
-        self._send(f"on_{kind}_start", run_id, info, {"input": info.inputs})
+        # A run whose input is a stream (an output parser's transform) starts
+        # without it and reports it at the end, as LangChain; only those pass
+        # ``defers_inputs`` (False, as LangChain's parsers).
+        self._send(f"on_{kind}_start", run_id, info, {} if "defers_inputs" in kwargs else {"input": info.inputs})
 
     async def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         info = self.runs.pop(run_id, None)
         if info is not None:
+            if "inputs" in kwargs:
+                info.inputs = kwargs["inputs"]
             self._send(f"on_{info.kind}_end", run_id, info, self._end_data(run_id, info, outputs))
 
     async def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -152,8 +157,8 @@ class _EventStreamHandler(AsyncCallbackHandler):
     async def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for chunk in output:
             info = self.runs.get(run_id)
-            if info is not None and info.kind == "chain":
-                self._send("on_chain_stream", run_id, info, {"chunk": chunk})
+            if info is not None and info.kind in ("chain", "parser"):
+                self._send(f"on_{info.kind}_stream", run_id, info, {"chunk": chunk})
             yield chunk
 
 

@@ -1,0 +1,1 @@
+"""Helpers under LangChain's module paths (as ``langchain_core.utils``)."""
