@@ -49,6 +49,12 @@ class UnknownNameError(HookchainError, LookupError):
         super().__init__(f"unknown {kind} {name!r}; known {kind}s: {listed}.{hint}")
 
 
+class InvalidMessageError(HookchainError, TypeError, ValueError):
+    """A message was built with an unknown field, a missing required one or a
+    value of the wrong type. Both a ``TypeError`` and a ``ValueError`` (LangChain
+    raises pydantic's ``ValidationError``, a ``ValueError``, for most of these)."""
+
+
 class OptionError(HookchainError, ValueError):
     """An option given to a model or handler factory was rejected."""
 

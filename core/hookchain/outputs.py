@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from hookchain.messages import BaseMessage, BaseMessageChunk, merge_dicts
+from hookchain.messages import BaseMessage, BaseMessageChunk
+from hookchain.messages._merge import merge_dicts
 
 __all__ = ["Generation", "GenerationChunk", "ChatGeneration", "ChatGenerationChunk", "ChatResult", "LLMResult"]
 
