@@ -11,8 +11,8 @@ Every event goes through one loop, ``_dispatch`` (sync) or ``_adispatch``
 (async). It skips handlers that do not override the event or set its
 ``ignore_*`` flag, isolates handler failures (logged with the handler's class
 and event; re-raised only when ``raise_error`` is true), and in async runs
-awaits async handlers and sends sync ones to the default executor unless
-``run_inline``.
+awaits async handlers and hands sync ones, in order, to a delivery thread
+unless ``run_inline`` (a stuck one is abandoned after its timeout).
 
 Handlers enabled by config (``enable_handler``) join every root run in the
 process as inheritable handlers, beside constructor and runtime callbacks.
@@ -21,9 +21,9 @@ process as inheritable handlers, beside constructor and runtime callbacks.
 from __future__ import annotations
 
 import contextvars
-import functools
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from queue import SimpleQueue
@@ -228,76 +228,178 @@ def _bounded(awaitable: Any, handler: _HandlerBase) -> Any:
     return awaitable if timeout is None else asyncio.wait_for(awaitable, timeout)
 
 
-# Sync handlers in async runs: events go, in order, to one worker thread, so
-# the event loop never blocks on them and never pays a thread hop per event.
-# A root run's end (or error) waits until its events were delivered, so every
-# handler call of a run has happened when ``ainvoke`` returns; and a sync
+# Sync handlers in async runs: their calls go, in order, to one delivery
+# thread, so the event loop never blocks on them and pays no thread hop per
+# event. A root run's end (or error) waits until its events were delivered, so
+# every handler call of a run has happened when ``ainvoke`` returns; a sync
 # dispatch (e.g. from a sync lambda in a worker thread) first waits for the
 # pending deliveries, so each handler sees its events in order.
+#
+# Whoever waits for the delivery thread watches the call in progress: a call
+# that outlives its handler's timeout is abandoned. Its thread is left to
+# finish that call alone and then ends; a fresh thread takes over the queue
+# (the other handlers keep their order), and the handler gets no events until
+# the abandoned call returns: a stuck handler costs its timeout once. A run
+# started by a handler on the delivery thread delivers inline: it cannot wait
+# for the thread it runs on.
 _deliveries: "SimpleQueue[Any]" = SimpleQueue()
-_worker: Optional[threading.Thread] = None
-_pending = 0
+_worker: Optional["_Worker"] = None
+_pending = 0  # calls queued and neither done nor abandoned
 _pending_lock = threading.Lock()
+_stuck: dict[int, _HandlerBase] = {}  # handlers with an abandoned call in progress, by id
+_POLL = 0.05  # seconds between looks at the call in progress while waiting
 
 
-def _deliver_forever() -> None:
-    global _pending
-    while True:
-        item = _deliveries.get()
-        if len(item) == 1:  # a drain marker from sync code
-            item[0].set()
-            continue
-        if len(item) == 2:  # a flush marker from a root run's end
-            loop, future = item
-            loop.call_soon_threadsafe(_resolve, future)
-            continue
-        ctx, handler, event, args, kwargs = item
-        try:
-            ctx.run(_call_sync, handler, event, args, kwargs)
-        except BaseException as e:  # noqa: BLE001 - the worker must survive
-            logger.warning("Error in %s.%s callback: %r", type(handler).__name__, event, e)
-        finally:
+class _Worker(threading.Thread):
+    """The thread delivering queued sync-handler calls (one serves the queue at a time)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="hookchain-sync-handlers", daemon=True)
+        #: ``(handler, event, deadline or None, reply)`` of the call in progress.
+        self.call: Optional[tuple[Any, ...]] = None
+        self.abandoned = False
+
+    def run(self) -> None:
+        global _pending
+        while True:
+            item = _deliveries.get()
+            if len(item) == 1:  # a drain marker from sync code
+                item[0].set()
+                continue
+            if len(item) == 2:  # a flush marker from a root run's end
+                _reply(item, None)
+                continue
+            ctx, handler, event, args, kwargs, reply = item
+            error: Optional[BaseException] = None
+            if _stuck and id(handler) in _stuck:
+                error = asyncio.TimeoutError(
+                    f"{type(handler).__name__}.{event} skipped: an earlier call of this handler has not returned")
+                if reply is None:
+                    _failed(handler, event, error, kwargs.get("run_id"))
+            else:
+                timeout = _timeout(handler)
+                self.call = (handler, event, None if timeout is None else time.monotonic() + timeout, reply)
+                try:
+                    ctx.run(_call_sync, handler, event, args, kwargs)
+                except BaseException as e:  # noqa: BLE001 - the worker must survive
+                    error = e
             with _pending_lock:
+                self.call = None
+                if self.abandoned:  # its waiter gave up on this call and started a new thread
+                    _stuck.pop(id(handler), None)
+                    logger.info("%s.%s returned after being abandoned; it gets events again", type(handler).__name__, event)
+                    return
                 _pending -= 1
+            if reply is not None:
+                _reply(reply, error)
+            elif error is not None:
+                logger.warning("Error in %s.%s callback: %r", type(handler).__name__, event, error)
 
 
-def _resolve(future: "asyncio.Future[None]") -> None:
+def _start_worker() -> None:
+    """Start a delivery thread (with ``_pending_lock`` held)."""
+    global _worker
+    _worker = _Worker()
+    _worker.start()
+
+
+def _reply(reply: tuple[Any, Any], error: Optional[BaseException]) -> None:
+    loop, future = reply
+    try:
+        loop.call_soon_threadsafe(_resolve, future, error)
+    except RuntimeError:  # that loop is closed: nobody waits any more
+        pass
+
+
+def _resolve(future: "asyncio.Future[None]", error: Optional[BaseException]) -> None:
     if not future.done():
-        future.set_result(None)
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
-def _deliver(handler: _HandlerBase, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
-    global _worker, _pending
-    if _worker is None:
-        with _autoload_lock:
-            if _worker is None:
-                _worker = threading.Thread(target=_deliver_forever, name="hookchain-sync-handlers", daemon=True)
-                _worker.start()
+def _check_stuck() -> float:
+    """Abandon the delivery thread's call in progress if it has outlived its
+    handler's timeout (see above); returns the seconds to wait before looking again."""
+    global _pending
+    worker = _worker
+    call = worker.call if worker is not None else None
+    if call is None or call[2] is None:
+        return _POLL
+    left = call[2] - time.monotonic()
+    if left > 0:
+        return min(left, _POLL)
+    with _pending_lock:
+        if worker is not _worker or worker.call is not call:
+            return 0.0  # it returned meanwhile, or was abandoned by another waiter
+        worker.abandoned = True
+        _pending -= 1
+        handler, event, _, reply = call
+        _stuck[id(handler)] = handler
+        _start_worker()
+    timeout = _timeout(handler)
+    logger.warning(
+        "%s.%s did not return within %s s: abandoned (the run goes on; the handler gets no events until it returns)",
+        type(handler).__name__, event, timeout,
+    )
+    if reply is not None:
+        _reply(reply, asyncio.TimeoutError(f"{type(handler).__name__}.{event} did not return within {timeout} s"))
+    return 0.0
+
+
+def _deliver(handler: _HandlerBase, event: str, args: tuple, kwargs: dict[str, Any], reply: Any = None) -> None:
+    global _pending
     with _pending_lock:
         _pending += 1
-    _deliveries.put((contextvars.copy_context(), handler, event, args, kwargs))
+        if _worker is None:
+            _start_worker()
+    _deliveries.put((contextvars.copy_context(), handler, event, args, kwargs, reply))
+
+
+def _on_worker() -> bool:
+    return type(threading.current_thread()) is _Worker
 
 
 def _drain() -> None:
-    """Block until the deliveries queued so far are done (not on the worker)."""
-    if _pending and threading.current_thread() is not _worker:
+    """Block until the deliveries queued so far are done or abandoned (not on a
+    delivery thread)."""
+    if _pending and not _on_worker():
         done = threading.Event()
         _deliveries.put((done,))
-        done.wait()
+        while not done.wait(_check_stuck()):
+            pass
+
+
+async def _delivered(future: "asyncio.Future[None]") -> None:
+    """Await ``future``, resolved by the delivery thread, abandoning a call that
+    outlives its timeout meanwhile; raises what the future holds."""
+    while not future.done():
+        await asyncio.wait((future,), timeout=_check_stuck())
+    future.result()
 
 
 async def _flush() -> None:
-    """Wait until every event handed to the worker so far was delivered (within
-    the process ``handler_timeout``, if set)."""
-    if not _pending:
+    """Wait until every event handed to the delivery thread so far was delivered
+    (or its call abandoned)."""
+    if not _pending or _on_worker():
         return
     loop = asyncio.get_running_loop()
     future = loop.create_future()
     _deliveries.put((loop, future))
+    await _delivered(future)
+
+
+async def _call_and_wait(handler: _HandlerBase, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    """Deliver one call on the delivery thread and wait for it (for handlers
+    that may stop the run, or whose async methods must stay in order with it)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    _deliver(handler, event, args, kwargs, (loop, future))
     try:
-        await (future if handler_timeout is None else asyncio.wait_for(future, handler_timeout))
-    except asyncio.TimeoutError:
-        logger.warning("sync handlers did not finish within %s s; the run goes on", handler_timeout)
+        await _delivered(future)
+    except asyncio.TimeoutError as e:
+        _failed(handler, event, e, kwargs.get("run_id"))
 
 
 async def _acall(handler: _HandlerBase, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
@@ -326,15 +428,10 @@ async def _adispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, 
             await _acall(handler, event, args, kwargs)
         elif handler.run_inline:
             _call_sync(handler, event, args, kwargs)
+        elif _on_worker():  # a run started by a handler being delivered
+            contextvars.copy_context().run(_call_sync, handler, event, args, kwargs)
         elif handler.raise_error or handler._hc_async_events:
-            # It may stop the run, or it also has async methods whose order
-            # with this call must hold: wait for it in a thread.
-            ctx = contextvars.copy_context()
-            call = functools.partial(ctx.run, _call_sync, handler, event, args, kwargs)
-            try:
-                await _bounded(asyncio.get_running_loop().run_in_executor(None, call), handler)
-            except asyncio.TimeoutError as e:
-                _failed(handler, event, e, kwargs.get("run_id"))
+            await _call_and_wait(handler, event, args, kwargs)
         else:
             _deliver(handler, event, args, kwargs)
 
