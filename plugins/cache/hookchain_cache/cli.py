@@ -80,13 +80,24 @@ def stats(path: Optional[str], config_path: Optional[str], as_json: bool) -> Non
 @_path_option
 @_config_option
 def clear(path: Optional[str], config_path: Optional[str]) -> None:
-    """Delete every entry of the cache."""
-    from hookchain_cache.store import SQLiteCache
+    """Delete every entry of the cache.
+
+    A file this plugin cannot read (not a database, damaged, another cache
+    schema version) is moved aside, not deleted, and an empty cache is created
+    in its place; the command says where the old file went.
+    """
+    from hookchain_cache.store import SQLiteCache, UnreadableCacheError
 
     store = SQLiteCache(cache_path(path, config_path))
     try:
-        removed = store.clear()
-    except Exception as e:  # noqa: BLE001 - sqlite3.Error, CacheError
+        try:
+            removed = store.clear()
+        except UnreadableCacheError as e:
+            moved = store.replace_unreadable()
+            click.echo(f"{store.path} was not a cache this plugin can read ({e.reason}): moved it to {moved} "
+                       f"and created an empty cache in its place (delete the old file once you no longer need it)")
+            return
+    except Exception as e:  # noqa: BLE001 - sqlite3.Error, CacheError, OSError
         raise click.ClickException(f"cannot clear the cache {store.path}: {e}") from None
     finally:
         store.close()

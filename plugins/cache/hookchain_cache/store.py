@@ -31,7 +31,8 @@ from typing import Any, Optional, Union
 from hookchain.messages import AIMessageChunk, BaseMessageChunk, message_to_dict, messages_from_dict
 from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-__all__ = ["SQLiteCache", "default_path", "encode_chunk", "encode_result", "decode", "CacheError"]
+__all__ = ["SQLiteCache", "default_path", "encode_chunk", "encode_result", "decode", "CacheError",
+           "UnreadableCacheError"]
 
 logger = logging.getLogger("hookchain_cache")
 
@@ -50,6 +51,27 @@ CREATE TABLE IF NOT EXISTS entries (
 
 class CacheError(Exception):
     """The cache file cannot be used (not a database, another schema version...)."""
+
+
+class UnreadableCacheError(CacheError):
+    """The file at the cache path is not a cache this plugin can read: not a
+    SQLite database, a damaged one, or another cache schema version.
+    ``SQLiteCache.replace_unreadable`` (``hookchain cache clear``) recovers.
+
+    Attributes:
+        reason: what is wrong, e.g. ``"file is not a database"``.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} is not a cache this plugin can read ({reason}); "
+                         f"`hookchain cache clear --path {path}` moves it aside and starts an empty cache")
+        self.reason = reason
+
+
+def _is_unreadable(error: sqlite3.Error) -> bool:
+    """A database error that says the file's content is wrong (not a database,
+    damaged), as opposed to one about access (locked, read-only, cannot open)."""
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError)
 
 
 def default_path() -> Path:
@@ -146,13 +168,14 @@ class SQLiteCache:
             conn.execute("PRAGMA synchronous = NORMAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version not in (0, SCHEMA_VERSION):
-                raise CacheError(f"{self.path} has cache schema version {version}, this plugin reads version {SCHEMA_VERSION}; "
-                                 f"clear it with `hookchain cache clear --path {self.path}`")
+                raise UnreadableCacheError(self.path, f"cache schema version {version}; this plugin reads version {SCHEMA_VERSION}")
             conn.execute(_SCHEMA)
             if version == 0:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as e:
             conn.close()
+            if _is_unreadable(e):
+                raise UnreadableCacheError(self.path, str(e)) from e
             raise CacheError(f"{self.path} is not a usable cache database: {e}") from e
         except BaseException:
             conn.close()
@@ -194,14 +217,45 @@ class SQLiteCache:
         return {"path": str(self.path), "exists": True, "entries": len(self), "size": self.size()}
 
     def clear(self) -> int:
-        """Delete every entry and give the space back; returns how many there were."""
+        """Delete every entry and give the space back; returns how many there were.
+        Raises ``UnreadableCacheError`` when the file is not a cache this plugin
+        can read (then see ``replace_unreadable``), ``CacheError`` or
+        ``sqlite3.Error`` when it cannot be used now (locked, read-only...)."""
         if not self.path.exists():
             return 0
         conn = self.connect()
-        removed = conn.execute("DELETE FROM entries").rowcount
+        try:
+            removed = conn.execute("DELETE FROM entries").rowcount
+        except sqlite3.DatabaseError as e:  # e.g. "database disk image is malformed"
+            if _is_unreadable(e):
+                raise UnreadableCacheError(self.path, str(e)) from e
+            raise
         for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM"):
             try:  # best effort: another process may be reading right now
                 conn.execute(statement)
             except sqlite3.OperationalError as e:
                 logger.debug("hookchain-cache: %s skipped: %s", statement, e)
         return int(removed)
+
+    def replace_unreadable(self) -> Path:
+        """Move the unreadable file at ``path`` aside, with its ``-wal`` and
+        ``-shm`` files (so that a stale log is never applied to the new file),
+        to ``<path>.unreadable-<UTC time>-<pid>``, and create an empty cache in
+        its place. Nothing is deleted: the old file may not be a cache at all
+        (a mistyped ``--path``). Returns the old file's new path. Raises
+        ``OSError`` when the file cannot be moved, ``CacheError`` when the new
+        one cannot be created."""
+        self.close()
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        moved = self.path.with_name(f"{self.path.name}.unreadable-{stamp}-{os.getpid()}")
+        n = 1
+        while moved.exists() or Path(f"{moved}-wal").exists():  # never overwrite an earlier one
+            n += 1
+            moved = self.path.with_name(f"{self.path.name}.unreadable-{stamp}-{os.getpid()}-{n}")
+        os.rename(self.path, moved)  # same directory: atomic
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            if side.exists():
+                os.rename(side, Path(f"{moved}{suffix}"))
+        self.connect()
+        return moved

@@ -115,3 +115,39 @@ def test_commands_are_listed_and_bad_input_is_one_line(cli, tmp_path):
     not_db.write_text("not a database" * 100)
     proc = cli("cache", "stats", "--path", str(not_db))
     assert proc.returncode == 1 and "cannot read the cache" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def _future_schema(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE entries_v99 (k TEXT)")
+        conn.execute("INSERT INTO entries_v99 VALUES ('kept')")
+        conn.execute("PRAGMA user_version = 99")
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 40)
+
+
+@pytest.mark.parametrize("make, reason", [(_future_schema, "cache schema version 99; this plugin reads version 1"), (_garbage, "file is not a database")])
+def test_clear_recovers_a_file_it_cannot_read(cli, cfg, db, make, reason):
+    make(db)
+    before = db.read_bytes()
+    # what a run and stats say: the file is unusable, and how to fix it
+    assert ok(cli("run", "hello", "-m", "echo", "--config", str(cfg))) == "hello\n"  # the model still answers
+    proc = cli("cache", "stats", "--path", str(db))
+    assert proc.returncode == 1 and reason in proc.stderr and f"hookchain cache clear --path {db}" in proc.stderr
+    # ... and that advice works
+    out = ok(cli("cache", "clear", "--path", str(db)))
+    moved = [p for p in db.parent.iterdir() if p.name.startswith("c.sqlite.unreadable-") and not p.name.endswith(("-wal", "-shm"))]
+    assert len(moved) == 1 and out == (f"{db} was not a cache this plugin can read ({reason}): moved it to {moved[0]} "
+                                       f"and created an empty cache in its place (delete the old file once you no "
+                                       f"longer need it)\n")
+    assert moved[0].read_bytes() == before or make is _future_schema  # nothing is lost
+    if make is _future_schema:  # the moved database is intact, its log moved with it
+        with sqlite3.connect(moved[0]) as conn:
+            assert conn.execute("SELECT k FROM entries_v99").fetchall() == [("kept",)]
+    assert json.loads(ok(cli("cache", "stats", "--json", "--path", str(db))))["entries"] == 0
+    ok(cli("run", "hello", "-m", "echo", "--config", str(cfg)))
+    assert json.loads(ok(cli("cache", "stats", "--json", "--path", str(db))))["entries"] == 1
+    assert ok(cli("cache", "clear", "--path", str(db))) == f"cleared 1 entry from {db}\n"
