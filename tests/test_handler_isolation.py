@@ -132,3 +132,71 @@ def test_stuck_handler_with_raise_error_fails_its_run_and_does_not_hang_the_loop
     with pytest.raises(asyncio.TimeoutError):
         finishes(asyncio.run, chain.ainvoke({"x": "hi"}, config={"callbacks": [stuck]}))
     assert stuck.calls == 1
+
+
+class Scribbler(BaseCallbackHandler):
+    """Changes the ``serialized`` dict it is given (its own business)."""
+
+    def on_chain_start(self, serialized, inputs, **kwargs):
+        serialized["name"] = "scribbled"
+        serialized["id"].append("scribbled")
+        serialized["extra"] = True
+
+    def on_chat_model_start(self, serialized, messages, **kwargs):
+        self.on_chain_start(serialized, messages)
+
+
+def test_a_handler_changing_serialized_does_not_change_it_for_later_runs(chain, recorder):
+    chain.invoke({"x": "hi"}, config={"callbacks": [recorder]})
+    clean = [e[3][0] for e in recorder.events if e[0].endswith("_start")]
+    finishes(asyncio.run, chain.ainvoke({"x": "hi"}, config={"callbacks": [Scribbler()]}))
+    chain.invoke({"x": "hi"}, config={"callbacks": [Scribbler()]})
+    recorder.events.clear()
+    chain.invoke({"x": "hi"}, config={"callbacks": [recorder]})
+    assert [e[3][0] for e in recorder.events if e[0].endswith("_start")] == clean
+    assert clean[0] == {"id": ["hookchain", "runnables", "base", "RunnableSequence"], "name": "RunnableSequence"}
+
+
+def test_enable_and_disable_from_many_threads_lose_no_update(chain):
+    # Several threads enable, then disable, hundreds of handlers while runs
+    # are in flight; every change must stick. (The switch interval is made
+    # tiny so that an unlocked read-modify-write would lose updates.)
+    import sys
+
+    from hookchain.callbacks import disable_handler, enable_handler, enabled_handlers
+
+    handlers = [BaseCallbackHandler() for _ in range(800)]
+    chunks = [handlers[i::8] for i in range(8)]
+    stop = threading.Event()
+
+    def runs():
+        while not stop.is_set():
+            chain.invoke({"x": "hi"})
+
+    def change(chunk, barrier, action):
+        barrier.wait()
+        for handler in chunk:
+            action(handler)
+
+    def in_threads(action):
+        barrier = threading.Barrier(len(chunks))
+        threads = [threading.Thread(target=change, args=(c, barrier, action), daemon=True) for c in chunks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(HANG_GUARD)
+
+    runner = threading.Thread(target=runs, daemon=True)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        runner.start()
+        in_threads(enable_handler)
+        assert len(enabled_handlers()) == len(handlers)
+        assert {id(h) for h in enabled_handlers()} == {id(h) for h in handlers}
+        in_threads(disable_handler)
+        assert enabled_handlers() == ()
+    finally:
+        sys.setswitchinterval(interval)
+        stop.set()
+        runner.join(HANG_GUARD)

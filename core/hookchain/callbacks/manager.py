@@ -48,7 +48,10 @@ __all__ = [
 
 logger = logging.getLogger("hookchain.callbacks")
 
+# Copy-on-write: runs read ``_enabled`` without a lock; writers replace it
+# under ``_enabled_lock``.
 _enabled: tuple[_HandlerBase, ...] = ()
+_enabled_lock = threading.RLock()
 _autoload_pending = True
 _autoload_lock = threading.Lock()
 
@@ -56,23 +59,27 @@ _autoload_lock = threading.Lock()
 def enable_handler(handler: _HandlerBase) -> None:
     """Attach ``handler`` to every root run started in this process from now on
     (what a config file's ``[handlers.NAME]`` table does). If it implements
-    chat-model hooks (``@hookimpl`` methods), they start wrapping model calls."""
+    chat-model hooks (``@hookimpl`` methods), they start wrapping model calls.
+    Safe to call from several threads while runs are in flight."""
     global _enabled
     _check_handler(handler)
-    if handler not in _enabled:
-        from hookchain import model_hooks
+    with _enabled_lock:
+        if handler not in _enabled:
+            from hookchain import model_hooks
 
-        model_hooks.enable(handler)
-        _enabled = (*_enabled, handler)
+            model_hooks.enable(handler)
+            _enabled = (*_enabled, handler)
 
 
 def disable_handler(handler: _HandlerBase) -> None:
-    """Detach a handler attached with ``enable_handler``; unknown handlers are ignored."""
+    """Detach a handler attached with ``enable_handler``; unknown handlers are
+    ignored. Safe to call from several threads while runs are in flight."""
     global _enabled
     from hookchain import model_hooks
 
-    model_hooks.disable(handler)
-    _enabled = tuple(h for h in _enabled if h is not handler)
+    with _enabled_lock:
+        model_hooks.disable(handler)
+        _enabled = tuple(h for h in _enabled if h is not handler)
 
 
 def enabled_handlers() -> tuple[_HandlerBase, ...]:
@@ -857,13 +864,13 @@ class BaseCallbackManager:
 
     def _started(self, rm: _RM, event: str, args: tuple, kwargs: dict[str, Any]) -> _RM:
         if self.handlers:
-            _dispatch(self.handlers, event, args, self._start_kwargs(rm, kwargs))
+            _dispatch(self.handlers, event, _own_serialized(args), self._start_kwargs(rm, kwargs))
         return rm
 
     def _started_many(self, rms: list[_RM], event: str, args_list: list[tuple], kwargs: dict[str, Any]) -> list[_RM]:
         if self.handlers:
             for rm, args in zip(rms, args_list):
-                _dispatch(self.handlers, event, args, self._start_kwargs(rm, kwargs))
+                _dispatch(self.handlers, event, _own_serialized(args), self._start_kwargs(rm, kwargs))
         return rms
 
     def on_chain_start(self, serialized: Optional[dict[str, Any]], inputs: Any, run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
@@ -899,6 +906,21 @@ class BaseCallbackManager:
 _CM = TypeVar("_CM", bound=BaseCallbackManager)
 
 
+def _own_serialized(args: tuple) -> tuple:
+    """``args`` of a start event with a copy of ``serialized`` (its dict and its
+    ``id`` list): runnables cache one per class and name, and a handler that
+    changes what it was given must not change it for later runs (LangChain
+    builds it per run)."""
+    serialized = args[0]
+    if type(serialized) is not dict:
+        return args
+    own = serialized.copy()
+    ids = own.get("id")
+    if type(ids) is list:
+        own["id"] = ids.copy()
+    return (own, *args[1:])
+
+
 class CallbackManager(BaseCallbackManager):
     """Sync callback manager."""
 
@@ -925,13 +947,13 @@ class AsyncCallbackManager(BaseCallbackManager):
 
     async def _started(self, rm: _RM, event: str, args: tuple, kwargs: dict[str, Any]) -> _RM:  # type: ignore[override]
         if self.handlers:
-            await _adispatch(self.handlers, event, args, self._start_kwargs(rm, kwargs))
+            await _adispatch(self.handlers, event, _own_serialized(args), self._start_kwargs(rm, kwargs))
         return rm
 
     async def _started_many(self, rms: list[_RM], event: str, args_list: list[tuple], kwargs: dict[str, Any]) -> list[_RM]:  # type: ignore[override]
         if self.handlers:
             for rm, args in zip(rms, args_list):
-                await _adispatch(self.handlers, event, args, self._start_kwargs(rm, kwargs))
+                await _adispatch(self.handlers, event, _own_serialized(args), self._start_kwargs(rm, kwargs))
         return rms
 
     async def on_custom_event(self, name: str, data: Any, run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> None:  # type: ignore[override]
