@@ -59,8 +59,8 @@ import hookchain
 from hookchain.callbacks import BaseCallbackHandler
 
 from hookchain_redact.patterns import (
-    Masker, build_rules, check_kinds, compile_pattern, could_start_placeholder, restore_content, restore_text,
-    restore_value,
+    Masker, build_rules, check_kinds, compile_pattern, could_start_placeholder, map_tool_call_args, restore_content,
+    restore_text, restore_value,
 )
 
 __all__ = ["RedactHandler", "RedactOptions", "RedactionError", "DEFAULT_KINDS"]
@@ -194,13 +194,8 @@ class RedactHandler(BaseCallbackHandler):
                 if i == 0 and pending and isinstance(content, str):
                     content += pending  # held back at the end of a stream
                 message.content = restore_content(content, mapping)
-                for field in ("tool_calls", "invalid_tool_calls"):
-                    calls = getattr(message, field, None)
-                    if calls:
-                        setattr(message, field, [
-                            {**c, "args": restore_value(c.get("args"), mapping)} if isinstance(c, dict) and "args" in c else c
-                            for c in calls
-                        ])
+                for field, calls in map_tool_call_args(message, lambda args: restore_value(args, mapping)).items():
+                    setattr(message, field, calls)
         except Exception as e:  # noqa: BLE001 - restoring is best effort
             logger.warning("hookchain-redact: could not restore the answer, it stays masked: %r", e)
 

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-__all__ = ["Rule", "BUILTIN_KINDS", "build_rules", "Masker", "restore_text", "label_of", "PLACEHOLDER"]
+__all__ = ["Rule", "BUILTIN_KINDS", "build_rules", "Masker", "restore_text", "label_of", "PLACEHOLDER",
+           "map_tool_call_args"]
 
 #: Any placeholder this plugin writes: ``<EMAIL_1>``, ``<API_KEY_12>``...
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_[0-9]+>")
@@ -253,19 +254,26 @@ class Masker:
         content = self.mask_content(message.content)
         if content != message.content:
             update["content"] = content
-        for field in _TOOL_CALL_FIELDS:
-            calls = getattr(message, field, None)
-            if calls:
-                masked = [{**c, "args": self.mask_value(c.get("args"))} if isinstance(c, dict) and "args" in c else c
-                          for c in calls]
-                if masked != calls:
-                    update[field] = masked
+        update.update(map_tool_call_args(message, self.mask_value))
         return message.model_copy(update=update) if update else message
 
 
 #: Where an AI message carries tool-call arguments: parsed (a dict), unparseable
 #: (``invalid_tool_calls``: the raw string) and streamed pieces (strings).
-_TOOL_CALL_FIELDS = ("tool_calls", "invalid_tool_calls", "tool_call_chunks")
+TOOL_CALL_FIELDS = ("tool_calls", "invalid_tool_calls", "tool_call_chunks")
+
+
+def map_tool_call_args(message: Any, fn: Callable[[Any], Any]) -> dict[str, list]:
+    """``{field: calls with fn(args)}`` for each field of ``TOOL_CALL_FIELDS``
+    that ``message`` has and ``fn`` changes (new dicts; ``message`` is not changed)."""
+    changed = {}
+    for field in TOOL_CALL_FIELDS:
+        calls = getattr(message, field, None)
+        if calls:
+            mapped = [{**c, "args": fn(c.get("args"))} if isinstance(c, dict) and "args" in c else c for c in calls]
+            if mapped != calls:
+                changed[field] = mapped
+    return changed
 
 
 def _block_text(block: Any) -> Optional[str]:

@@ -197,7 +197,9 @@ def test_restore_in_tool_call_arguments(restoring):
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):
             address = messages[-1].text.split()[-1]
             call = {"name": "mail", "args": {"to": [address]}, "id": "c1", "type": "tool_call"}
-            return ChatResult(generations=[ChatGeneration(AIMessage(f"mailing {address}", tool_calls=[call]))])
+            bad = {"name": "mail", "args": f'{{"to": "{address}"', "id": "c2", "error": "bad JSON", "type": "invalid_tool_call"}
+            return ChatResult(generations=[ChatGeneration(AIMessage(f"mailing {address}", tool_calls=[call],
+                                                                    invalid_tool_calls=[bad]))])
 
         @property
         def _llm_type(self) -> str:
@@ -206,6 +208,7 @@ def test_restore_in_tool_call_arguments(restoring):
     answer = Tooling().invoke(f"mail {ADDRESS}")
     assert answer.content == f"mailing {ADDRESS}"
     assert answer.tool_calls[0]["args"] == {"to": [ADDRESS]}
+    assert answer.invalid_tool_calls[0]["args"] == f'{{"to": "{ADDRESS}"'
 
 
 def test_without_restore_the_answer_keeps_the_placeholders(model, redact):
