@@ -27,7 +27,7 @@ import hookchain.messages._merge as hc_merge
 import hookchain.messages.ai as hc_ai
 import hookchain.messages.tool as hc_tool
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BUILTIN_ERRORS = (NotImplementedError, KeyError, TypeError, ValueError)
 
 
@@ -264,3 +264,106 @@ def test_difference_list_sums_of_tool_and_chat_chunks_work():
         lc.ToolMessageChunk("a", tool_call_id="1") + [lc.ToolMessageChunk("b", tool_call_id="1")]
     total = hc.ToolMessageChunk("a", tool_call_id="1") + [hc.ToolMessageChunk("b", tool_call_id="1")]
     assert (total.content, total.tool_call_id) == ("ab", "1")
+
+
+# --------------------------------------------------------------------------- #
+# 2. Fields, model_dump / model_copy, dict round trips
+# --------------------------------------------------------------------------- #
+
+CLASSES = {
+    "HumanMessage": {}, "SystemMessage": {}, "AIMessage": {}, "ToolMessage": {"tool_call_id": "t1"},
+    "FunctionMessage": {"name": "fn"}, "ChatMessage": {"role": "critic"},
+    "HumanMessageChunk": {}, "SystemMessageChunk": {}, "AIMessageChunk": {}, "ToolMessageChunk": {"tool_call_id": "t1"},
+    "FunctionMessageChunk": {"name": "fn"}, "ChatMessageChunk": {"role": "critic"},
+}
+EXTRA = {
+    "AI": st.fixed_dictionaries({}, optional={
+        "usage_metadata": usages.filter(bool),
+        "tool_calls": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["f", "g"]), "args": st.dictionaries(st.sampled_from("ab"), st.integers(0, 3), max_size=2), "id": st.sampled_from([None, "c1"])}), max_size=2),
+    }),
+    "Tool": st.fixed_dictionaries({}, optional={"artifact": values, "status": st.sampled_from(["success", "error"])}),
+}
+message_specs = st.tuples(
+    st.sampled_from(sorted(CLASSES)), contents, metadata, metadata, st.none() | st.text("nm", max_size=2),
+    st.none() | st.sampled_from(["m1", "lc_run--2"]), EXTRA["AI"], EXTRA["Tool"], st.sampled_from([None, "last"]),
+)
+
+
+def build(m, spec):
+    cls_name, content, ak, rm, name, id_, ai_extra, tool_extra, position = copy.deepcopy(spec)
+    kwargs = dict(CLASSES[cls_name])
+    if name is not None and cls_name not in ("FunctionMessage", "FunctionMessageChunk"):
+        kwargs["name"] = name
+    if cls_name.startswith("AI"):
+        kwargs.update(ai_extra)
+        if cls_name == "AIMessageChunk":
+            kwargs["chunk_position"] = position
+    if cls_name.startswith("Tool"):
+        kwargs.update(tool_extra)
+    return getattr(m, cls_name)(content=content, additional_kwargs=ak, response_metadata=rm, id=id_, **kwargs)
+
+
+@FAST
+@given(message_specs)
+def test_model_dump_and_round_trips_as_langchain(spec):
+    def scenario(m):
+        msg = build(m, spec)
+        dumped = msg.model_dump()
+        again = type(msg)(**msg.model_dump())
+        as_dicts = m.messages_to_dict([msg])
+        return {
+            "dump": dumped, "keys": list(dumped), "round trip equal": again == msg, "again": again,
+            "dicts": as_dicts, "from dicts": m.messages_from_dict(as_dicts), "from dicts equal": m.messages_from_dict(as_dicts) == [msg],
+            "one": m.message_to_dict(msg), "no type": msg.model_dump(exclude={"type"}),
+            "only": msg.model_dump(include={"content", "id"}), "no none": msg.model_dump(exclude_none=True),
+            "text": msg.text, "pretty": msg.pretty_repr(),
+        }
+
+    same(scenario)
+
+
+@FAST
+@given(message_specs, contents, metadata)
+def test_model_copy_as_langchain(spec, content, meta):
+    def scenario(m):
+        msg = build(m, spec)
+        updated = msg.model_copy(update={"content": copy.deepcopy(content), "response_metadata": copy.deepcopy(meta)})
+        shallow, deep = msg.model_copy(), msg.model_copy(deep=True)
+        deep.additional_kwargs["added"] = 1
+        shallow_shares = shallow.additional_kwargs is msg.additional_kwargs
+        return [updated, shallow == msg, shallow_shares, "added" in msg.additional_kwargs, deep]
+
+    same(scenario)
+
+
+def test_model_copy_does_not_revalidate_as_langchain():
+    def scenario(m):
+        chunk = m.AIMessageChunk("", tool_call_chunks=[{"name": "f", "args": '{"a": 1}', "id": "1", "index": 0}])
+        return chunk.model_copy(update={"tool_call_chunks": []})
+
+    same(scenario)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.HumanMessage("x", type="human"),
+    lambda m: m.HumanMessage("x", type="ai"),
+    lambda m: m.AIMessage(content="x", id=5),
+    lambda m: m.HumanMessage([1]),
+    lambda m: m.HumanMessage(content_blocks=[{"type": "text", "text": "a"}]),
+    lambda m: m.ToolMessage(5, tool_call_id=3),
+    lambda m: m.ToolMessage(("a", 2), tool_call_id="1"),
+    lambda m: m.ChatMessage("a"),
+    lambda m: m.FunctionMessage("a"),
+    lambda m: m.AIMessageChunk("a", chunk_position="last"),
+    lambda m: m.AIMessageChunk("a", chunk_position="last") + m.AIMessageChunk("b"),
+    lambda m: m.AIMessageChunk("a") + m.AIMessageChunk("b", chunk_position="last"),
+    lambda m: m.message_chunk_to_message(m.AIMessageChunk("a", chunk_position="last", id="lc_1")),
+    lambda m: m.message_chunk_to_message(m.ToolMessageChunk("a", tool_call_id="1", artifact=[1], status="error")),
+    lambda m: m.message_chunk_to_message(m.HumanMessage("a")),
+    lambda m: m.messages_from_dict([{"type": "nope", "data": {}}]),
+    lambda m: m.AIMessage("a", name="n", tool_calls=[{"name": "f", "args": {"a": 1}, "id": "1"}]).pretty_repr(),
+    lambda m: m.AIMessage("a", invalid_tool_calls=[{"name": "f", "args": "{", "id": "1", "error": "bad"}]).pretty_repr(),
+    lambda m: m.HumanMessage([{"type": "text", "text": "a"}, "b", {"type": "image_url", "image_url": {"url": "u"}}, {"type": "text", "text": 3}]).text,
+])
+def test_construction_cases_as_langchain(call):
+    same(call)

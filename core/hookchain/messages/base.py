@@ -184,7 +184,11 @@ class BaseMessage:
                 and value == (defaults[field]() if defaults[field] in _FACTORIES else defaults[field])
             ):
                 continue
-            data[field] = _copy_containers(value)
+            value = _copy_containers(value)
+            if exclude_none and field in _TYPED_DICT_FIELDS and value:
+                # As pydantic: None values inside typed dicts go too (not inside plain dicts).
+                value = _without_none(value) if isinstance(value, dict) else [_without_none(v) for v in value]
+            data[field] = value
         return data
 
     dict = model_dump
@@ -211,6 +215,13 @@ class BaseMessage:
 
     def pretty_print(self) -> None:
         print(self.pretty_repr())
+
+
+_TYPED_DICT_FIELDS = frozenset(("tool_calls", "invalid_tool_calls", "tool_call_chunks", "usage_metadata"))
+
+
+def _without_none(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if v is not None}
 
 
 def _copy_containers(value: Any) -> Any:
