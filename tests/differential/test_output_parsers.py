@@ -438,7 +438,8 @@ def test_parser_exception_send_to_llm_needs_observation():
 def test_format_instructions_of_lists_and_str():
     def scenario(fw):
         out = []
-        for name in ("CommaSeparatedListOutputParser", "NumberedListOutputParser", "MarkdownListOutputParser", "StrOutputParser"):
+        for name in ("CommaSeparatedListOutputParser", "NumberedListOutputParser", "MarkdownListOutputParser",
+                     "XMLOutputParser", "StrOutputParser"):
             try:
                 out.append(type(getattr(op(fw), name)().get_format_instructions()).__name__)
             except NotImplementedError:
@@ -446,4 +447,62 @@ def test_format_instructions_of_lists_and_str():
         return out
 
     lc, hc = both(scenario)
-    assert lc == hc == ["str", "str", "str", "NotImplementedError"]
+    assert lc == hc == ["str", "str", "str", "str", "NotImplementedError"]
+
+
+# -- XML ------------------------------------------------------------------------ #
+
+MOVIES = (
+    'Sure:\n```xml\n<?xml version="1.0" encoding="UTF-8"?>\n<movies><movie><title>A</title><year>1999</year>'
+    "</movie><movie><title>B</title></movie><note>hi</note></movies>\n``` bye"
+)
+
+
+@pytest.mark.parametrize("text", [MOVIES, "<a>text</a>", "<a>\n  <b/>\n</a>", "<a><b></a>", "no xml", "<a>1</a> trailing"])
+def test_xml_parse(text):
+    def scenario(fw):
+        try:
+            return ("ok", op(fw).XMLOutputParser(parser="xml").parse(text))
+        except Exception as e:  # noqa: BLE001
+            return ("raised", type(e).__name__, str(e).split(_LINK)[0], getattr(e, "llm_output", None))
+
+    lc, hc = both(scenario)
+    assert lc == hc
+
+
+def test_xml_stream_and_events():
+    def scenario(fw):
+        h = fw.Recorder()
+        chain = fw.EchoModel(n=400) | op(fw).XMLOutputParser(parser="xml")
+        chunks = list(chain.stream(MOVIES, {"callbacks": [h]}))
+        return chunks, chain.invoke(MOVIES), events(fw, h.log)
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[0][0] == {"movies": [{"movie": [{"title": "A"}]}]}
+
+
+def test_xml_astream_events():
+    async def scenario(fw):
+        chain = fw.AsyncEchoModel(n=400) | op(fw).XMLOutputParser(parser="xml")
+        return await event_stream(fw, chain, "<a><b>1</b><c>2</c></a>")
+
+    lc, hc = both(scenario)
+    assert lc == hc
+
+
+def test_xml_default_parser_needs_defusedxml():
+    try:
+        import defusedxml  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("defusedxml is installed")
+
+    def scenario(fw):
+        return raised(lambda: op(fw).XMLOutputParser().parse("<a>1</a>"))[:2], \
+            raised(lambda: list(op(fw).XMLOutputParser().transform(iter(["<a>1</a>"]))))[:2]
+
+    lc, hc = both(scenario)
+    assert lc == hc == (("raised", "ImportError"), ("raised", "ImportError"))
+    assert "pip install defusedxml" in raised(lambda: op(HC).XMLOutputParser().parse("<a/>"))[2]
