@@ -367,3 +367,111 @@ def test_model_copy_does_not_revalidate_as_langchain():
 ])
 def test_construction_cases_as_langchain(call):
     same(call)
+
+
+# --------------------------------------------------------------------------- #
+# 3. Tool calls
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.tool_call(name="f", args={"a": 1}, id="1"),
+    lambda t: t.tool_call(name="f", args={}, id=None),
+    lambda t: t.tool_call_chunk(),
+    lambda t: t.tool_call_chunk(name="f", args='{"a', id="1", index=0),
+    lambda t: t.invalid_tool_call(),
+    lambda t: t.invalid_tool_call(name="f", args="{", id="1", error="bad json"),
+    lambda t: t.tool_call(name="f"),
+    lambda t: t.tool_call_chunk(nme="f"),
+])
+def test_tool_call_constructors_as_langchain(call):
+    same(call, lc_tool, hc_tool)
+
+
+raw_calls = st.lists(st.fixed_dictionaries({}, optional={
+    "id": st.sampled_from(["call_1", "call_2", None]),
+    "index": st.sampled_from([0, 1, None]),
+    "type": st.just("function"),
+    "function": st.fixed_dictionaries({
+        "name": st.sampled_from(["f", "", None]),
+        "arguments": st.sampled_from(['{"a": 1}', "{}", "", "null", "{bad", '{"a": [1, 2', "[1]", '"s"']),
+    }),
+}), max_size=3)
+
+
+@FAST
+@given(raw_calls)
+def test_openai_tool_calls_in_additional_kwargs_as_langchain(raw):
+    def scenario(m):
+        return [
+            _try(lambda: m.AIMessage("", additional_kwargs={"tool_calls": copy.deepcopy(raw)})),
+            _try(lambda: m.AIMessageChunk("", additional_kwargs={"tool_calls": copy.deepcopy(raw)})),
+            _try(lambda: m.AIMessage("", additional_kwargs={"tool_calls": copy.deepcopy(raw)},
+                                     tool_calls=[{"name": "given", "args": {}, "id": "g"}])),
+        ]
+
+    same(scenario)
+    same(lambda t: [t.default_tool_parser(copy.deepcopy(raw)), t.default_tool_chunk_parser(copy.deepcopy(raw))],
+         lc_tool, hc_tool)
+
+
+json_docs = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 50) | st.text('ab"\\\n{', max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text("kq", max_size=2), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@FAST
+@given(json_docs, st.data())
+def test_partial_tool_call_args_parse_as_langchain(doc, data):
+    import json as json_module
+
+    text = json_module.dumps(doc)
+    cut = data.draw(st.integers(0, len(text)))
+    pieces = [text[:cut], text[cut:]]
+
+    def scenario(m):
+        chunks = [m.AIMessageChunk("", tool_call_chunks=[{"name": "f" if i == 0 else None, "args": p, "id": "c" if i == 0 else None, "index": 0}])
+                  for i, p in enumerate(pieces)]
+        return [chunks[0], chunks[0] + chunks[1]]
+
+    same(scenario)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"tool_calls": [{"name": "f", "args": {"a": 1}, "id": "1"}]},
+    {"tool_calls": [{"name": "f", "args": {"a": 1}, "id": "1", "type": "tool_call", "extras": {"x": 1}}]},
+    {"tool_calls": [{"name": "f", "args": {"a": 1}, "id": "1", "index": 0}]},
+    {"tool_calls": [{"name": "f", "args": {}}]},
+    {"invalid_tool_calls": [{"name": "f", "args": "{", "id": "1", "error": None}]},
+    {"invalid_tool_calls": [{"name": "f", "args": "{", "id": "1", "error": None, "type": "invalid_tool_call"}]},
+    {"tool_calls": [{"name": "f", "args": {"a": 1}, "id": "1"}], "invalid_tool_calls": [{"name": "g", "args": "{", "id": "2", "error": "e"}]},
+])
+def test_tool_call_normalisation_as_langchain(kwargs):
+    same(lambda m: [m.AIMessage("x", **copy.deepcopy(kwargs)), m.AIMessageChunk("x", **copy.deepcopy(kwargs))])
+
+
+@pytest.mark.parametrize("chunks", [
+    [{"name": "f", "args": '{"a": 1}', "id": "1", "index": 0}],
+    [{"name": "f", "args": '{"a": ', "id": "1", "index": 0}, {"name": "g", "args": "[1, 2]", "id": "2", "index": 1}],
+    [{"name": None, "args": None, "id": None, "index": None}],
+    [{"name": "f", "args": "not json", "id": "1", "index": 0, "type": "tool_call_chunk"}],
+    [{"name": "f", "args": "{}", "id": "1"}],
+])
+def test_tool_call_chunks_derive_tool_calls_as_langchain(chunks):
+    same(lambda m: m.AIMessageChunk("", tool_call_chunks=copy.deepcopy(chunks)))
+
+
+def test_v1_last_chunk_blocks_as_langchain():
+    def scenario(m):
+        first = m.AIMessageChunk(
+            [{"type": "tool_call_chunk", "id": "1", "name": "f", "args": '{"a"', "index": 0},
+             {"type": "server_tool_call_chunk", "id": "s", "name": "web", "args": '{"q": 1}', "index": 1}],
+            tool_call_chunks=[{"name": "f", "args": '{"a"', "id": "1", "index": 0}],
+            response_metadata={"output_version": "v1"})
+        last = m.AIMessageChunk([], tool_call_chunks=[{"name": None, "args": ": 2}", "id": None, "index": 0}],
+                                chunk_position="last", response_metadata={"output_version": "v1"})
+        return first + last
+
+    same(scenario)

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 from hookchain.messages._merge import merge_dicts  # noqa: F401 - kept importable; private as LangChain's
 from hookchain.messages.ai import (
-    AIMessage, AIMessageChunk, InputTokenDetails, OutputTokenDetails, UsageMetadata, add_usage, subtract_usage,
+    AIMessage, AIMessageChunk, InputTokenDetails, OutputTokenDetails, UsageMetadata,
 )
 from hookchain.messages.base import BaseMessage, BaseMessageChunk, merge_content, message_to_dict, messages_to_dict
 from hookchain.messages.chat import ChatMessage, ChatMessageChunk
 from hookchain.messages.function import FunctionMessage, FunctionMessageChunk
 from hookchain.messages.human import HumanMessage, HumanMessageChunk
 from hookchain.messages.system import SystemMessage, SystemMessageChunk
-from hookchain.messages.tool import (
-    InvalidToolCall, ToolCall, ToolCallChunk, ToolMessage, ToolMessageChunk, invalid_tool_call, tool_call,
-    tool_call_chunk,
-)
+from hookchain.messages.tool import InvalidToolCall, ToolCall, ToolCallChunk, ToolMessage, ToolMessageChunk
 from hookchain.messages.utils import (
     AnyMessage, MessageLikeRepresentation, _message_from_dict, convert_to_messages, get_buffer_string,
     message_chunk_to_message, messages_from_dict,
@@ -32,7 +29,6 @@ __all__ = [
     "ChatMessageChunk", "FunctionMessage", "FunctionMessageChunk", "HumanMessage", "HumanMessageChunk",
     "InputTokenDetails", "InvalidToolCall", "MessageLikeRepresentation", "OutputTokenDetails", "SystemMessage",
     "SystemMessageChunk", "ToolCall", "ToolCallChunk", "ToolMessage", "ToolMessageChunk", "UsageMetadata",
-    "_message_from_dict", "add_usage", "convert_to_messages", "get_buffer_string", "invalid_tool_call",
-    "merge_content", "message_chunk_to_message", "message_to_dict", "messages_from_dict", "messages_to_dict",
-    "subtract_usage", "tool_call", "tool_call_chunk",
+    "_message_from_dict", "convert_to_messages", "get_buffer_string", "merge_content",
+    "message_chunk_to_message", "message_to_dict", "messages_from_dict", "messages_to_dict",
 ]

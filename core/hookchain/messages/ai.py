@@ -58,13 +58,30 @@ class UsageMetadata(TypedDict):
     output_token_details: NotRequired[OutputTokenDetails]
 
 
+_OPT_STR = (str, type(None))
+#: The value types LangChain's typed dicts accept, per factory and key.
+_SHAPES: dict[Callable[..., dict], dict[str, tuple[type, ...]]] = {
+    tool_call: {"name": (str,), "args": (dict,), "id": _OPT_STR},
+    invalid_tool_call: {"name": _OPT_STR, "args": _OPT_STR, "id": _OPT_STR, "error": _OPT_STR},
+    tool_call_chunk: {"name": _OPT_STR, "args": _OPT_STR, "id": _OPT_STR, "index": (int, type(None))},
+}
+
+
 def _typed(items: list, factory: Callable[..., dict], drop: tuple[str, ...], where: str) -> list:
+    # As LangChain's validators: rebuilt with their factory (so they get their
+    # ``type``), values of the wrong type rejected.
     out = []
     for i, item in enumerate(items):
         try:
-            out.append(factory(**{k: v for k, v in item.items() if k not in drop}))
+            typed = factory(**{k: v for k, v in item.items() if k not in drop})
         except TypeError as e:
             raise InvalidMessageError(f"{where}[{i}] = {item!r} is not a valid entry: {e}") from None
+        for key, kinds in _SHAPES[factory].items():
+            if not isinstance(typed[key], kinds):
+                raise InvalidMessageError(
+                    f"{where}[{i}][{key!r}] must be {' or '.join(k.__name__ for k in kinds)}, got {typed[key]!r}"
+                )
+        out.append(typed)
     return out
 
 
