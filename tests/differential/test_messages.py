@@ -28,7 +28,7 @@ import hookchain.messages.ai as hc_ai
 import hookchain.messages.tool as hc_tool
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-BUILTIN_ERRORS = (NotImplementedError, KeyError, TypeError, ValueError)
+BUILTIN_ERRORS = (NotImplementedError, KeyError, TypeError, ValueError, AttributeError)
 
 
 class Raised:
@@ -152,10 +152,12 @@ def chunk_args(cls_name: str) -> dict[str, Any]:
 )
 def test_chunk_sums_as_langchain(cls_name, parts):
     def scenario(m):
+        # Only the first non-AI chunk gets an id: see test_difference_chunk_sums_keep_name_and_a_later_id.
         chunks = [
             getattr(m, cls_name)(content=copy.deepcopy(c), additional_kwargs=copy.deepcopy(ak),
-                                 response_metadata=copy.deepcopy(rm), id=i, **chunk_args(cls_name))
-            for c, ak, rm, i in parts
+                                 response_metadata=copy.deepcopy(rm), id=i if n == 0 or cls_name == "AIMessageChunk" else None,
+                                 **chunk_args(cls_name))
+            for n, (c, ak, rm, i) in enumerate(parts)
         ]
         total = chunks[0]
         for chunk in chunks[1:]:
@@ -170,8 +172,9 @@ def test_chunk_sums_as_langchain(cls_name, parts):
        st.lists(st.tuples(contents, metadata, ai_ids), min_size=2, max_size=4))
 def test_chunk_plus_list_as_langchain(cls_name, parts):
     def scenario(m):
-        chunks = [getattr(m, cls_name)(content=copy.deepcopy(c), response_metadata=copy.deepcopy(rm), id=i)
-                  for c, rm, i in parts]
+        chunks = [getattr(m, cls_name)(content=copy.deepcopy(c), response_metadata=copy.deepcopy(rm),
+                                       id=i if n == 0 or cls_name == "AIMessageChunk" else None)
+                  for n, (c, rm, i) in enumerate(parts)]
         return chunks[0] + chunks[1:]
 
     same(scenario)
@@ -251,11 +254,35 @@ def test_difference_chunks_of_different_classes_do_not_add_up():
         hc.SystemMessageChunk("a") + hc.AIMessageChunk("b")
 
 
-def test_difference_chunk_sums_keep_the_name():
-    # LangChain's sums drop ``name`` (it is not passed to the merged chunk).
+def test_difference_chunk_sums_keep_name_and_a_later_id():
+    # LangChain's sums drop ``name`` and a later chunk's id (langchain-ai/langchain#40677).
     assert (lc.AIMessageChunk("a", name="bot") + lc.AIMessageChunk("b")).name is None
     assert (hc.AIMessageChunk("a", name="bot") + hc.AIMessageChunk("b")).name == "bot"
     assert (hc.HumanMessageChunk("a") + hc.HumanMessageChunk("b", name="ann")).name == "ann"
+    assert (lc.HumanMessageChunk("a") + lc.HumanMessageChunk("b", id="m1")).id is None
+    assert (hc.HumanMessageChunk("a") + hc.HumanMessageChunk("b", id="m1")).id == "m1"
+    assert (hc.ToolMessageChunk("a", tool_call_id="1") + [hc.ToolMessageChunk("b", tool_call_id="1", id="m2")]).id == "m2"
+    # ... and so merge_message_runs keeps the name of a run.
+    assert lc.merge_message_runs([lc.AIMessage("a", name="bot"), lc.AIMessage("b", name="bot")])[0].name is None
+    assert hc.merge_message_runs([hc.AIMessage("a", name="bot"), hc.AIMessage("b", name="bot")])[0].name == "bot"
+
+
+def test_difference_extra_dict_keys_go_to_additional_kwargs():
+    # LangChain keeps "example" (a field of old versions) as an undeclared extra field.
+    item = {"role": "user", "content": "e", "example": True}
+    assert getattr(lc.convert_to_messages([dict(item)])[0], "example") is True
+    assert hc.convert_to_messages([dict(item)])[0].additional_kwargs == {"example": True}
+
+
+def test_difference_openai_tool_blocks_outside_ai_messages():
+    # LangChain reads ``message.tool_calls`` of any message there: AttributeError.
+    content = [{"type": "tool_use", "id": "t1", "name": "f", "input": {"a": 1}}]
+    with pytest.raises(AttributeError):
+        lc.convert_to_openai_messages([lc.HumanMessage(content)])
+    assert hc.convert_to_openai_messages([hc.HumanMessage(content)]) == [{
+        "role": "user", "content": "",
+        "tool_calls": [{"type": "function", "id": "t1", "function": {"name": "f", "arguments": '{"a": 1}'}}],
+    }]
 
 
 def test_difference_list_sums_of_tool_and_chat_chunks_work():
@@ -475,3 +502,237 @@ def test_v1_last_chunk_blocks_as_langchain():
         return first + last
 
     same(scenario)
+
+
+# --------------------------------------------------------------------------- #
+# 4. Utilities
+# --------------------------------------------------------------------------- #
+
+message_lists = st.lists(message_specs, max_size=5)
+
+
+def build_all(m, specs):
+    return [build(m, s) for s in specs]
+
+
+@FAST
+@given(message_lists, st.sampled_from(["prefix", "xml"]), st.sampled_from([{}, {"human_prefix": "User", "ai_prefix": "Bot"},
+       {"system_prefix": "Sys", "tool_prefix": "T", "function_prefix": "F", "message_separator": "\n\n"}]))
+def test_get_buffer_string_as_langchain(specs, fmt, kwargs):
+    same(lambda m: m.get_buffer_string(build_all(m, specs), format=fmt, **kwargs))
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: [m.AIMessage("", additional_kwargs={"function_call": {"name": "f", "arguments": '{"a": 1}'}})],
+    lambda m: [m.AIMessage("see <this> & that", tool_calls=[{"name": "s", "args": {"q": "ü<"}, "id": "x" * 70}])],
+    lambda m: [m.HumanMessage([
+        "plain", {"type": "text", "text": "a<b"}, {"type": "reasoning", "reasoning": "r"},
+        {"type": "image", "url": "http://i"}, {"type": "image", "file_id": "f1"}, {"type": "image", "base64": "AAA"},
+        {"type": "image_url", "image_url": {"url": "http://u"}}, {"type": "image_url", "image_url": {"url": "data:x"}},
+        {"type": "audio", "url": "http://a"}, {"type": "video", "file_id": "v"}, {"type": "text-plain", "text": "t" * 600},
+        {"type": "server_tool_call", "id": "s1", "name": "web", "args": {"q": 1}},
+        {"type": "server_tool_result", "tool_call_id": "s1", "status": "success", "output": {"r": [1]}},
+        {"type": "unknown"}, "",
+    ])],
+    lambda m: [m.ChatMessage("x", role="Critic"), m.ToolMessage("r", tool_call_id="1"), m.FunctionMessage("f", name="fn")],
+])
+def test_get_buffer_string_cases_as_langchain(make):
+    same(lambda m: [m.get_buffer_string(make(m)), m.get_buffer_string(make(m), format="xml")])
+    same(lambda m: m.get_buffer_string(make(m), format="json"))
+
+
+@pytest.mark.parametrize("item", [
+    "hello", ("human", "h"), ("user", "u"), ("ai", "a"), ("assistant", "a"), ("system", "s"), ("developer", "d"),
+    ("function", "f"), ("tool", "t"), ("robot", "x"), ["user", "list pair"], ("a", "b", "c"),
+    {"role": "user", "content": "c", "name": "ann", "id": "1", "foo": "bar"},
+    {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}]},
+    {"role": "assistant", "content": "x", "tool_calls": [{"name": "f", "args": {"a": 1}, "id": "c1"}]},
+    {"role": "tool", "content": "r", "tool_call_id": "c1", "artifact": [1], "status": "error"},
+    {"role": "developer", "content": "be brief", "additional_kwargs": {"k": 1}},
+    {"type": "ai", "content": "typed", "response_metadata": {"model": "m"}},
+    {"role": "system"},
+    {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "AIMessage"], "kwargs": {"content": "ser"}},
+    {"lc": 1, "type": "constructor", "id": ["x", "Unknown"], "kwargs": {"content": "ser"}},
+    42,
+])
+def test_convert_to_messages_as_langchain(item):
+    same(lambda m: m.convert_to_messages([copy.deepcopy(item)]))
+
+
+def test_convert_to_messages_of_messages_and_prompt_values_as_langchain():
+    import langchain_core.prompt_values as lc_pv
+
+    import hookchain.prompt_values as hc_pv
+
+    def scenario(m, pv):
+        msgs = [m.SystemMessage("s"), m.HumanMessage("h")]
+        return [m.convert_to_messages(msgs), m.convert_to_messages(pv.ChatPromptValue(messages=msgs)),
+                m.convert_to_messages(pv.StringPromptValue(text="t"))]
+
+    assert dump(scenario(lc, lc_pv)) == dump(scenario(hc, hc_pv))
+
+
+type_filters = st.none() | st.sampled_from(["human", "ai", ["system", "tool"], "AIMessageChunk"])
+
+
+@FAST
+@given(message_lists, type_filters, type_filters, st.none() | st.sampled_from([["nm"], ["n"]]),
+       st.none() | st.sampled_from([["m1"], ["lc_run--2"]]), st.sampled_from([None, True, ["c1"], ("c1", None)]))
+def test_filter_messages_as_langchain(specs, include_types, exclude_types, names, ids, exclude_tool_calls):
+    same(lambda m: m.filter_messages(build_all(m, specs), include_types=include_types, exclude_types=exclude_types,
+                                     include_names=names, exclude_ids=ids, exclude_tool_calls=exclude_tool_calls))
+
+
+def test_filter_messages_by_class_and_as_runnable_as_langchain():
+    def scenario(m):
+        msgs = [m.SystemMessage("s"), m.HumanMessage("h", name="a"), m.AIMessage("x", id="1")]
+        return [m.filter_messages(msgs, include_types=[m.HumanMessage, "system"]),
+                m.filter_messages(exclude_types=m.SystemMessage).invoke(msgs),
+                m.filter_messages(msgs, exclude_names=["a"], include_ids=["1"])]
+
+    same(scenario)
+
+
+@FAST
+@given(message_lists, st.sampled_from(["\n", "", " | "]))
+def test_merge_message_runs_as_langchain(specs, separator):
+    # Names and later ids of merged runs: see test_difference_chunk_sums_keep_name_and_a_later_id.
+    specs = [(s[0], s[1], s[2], s[3], None, s[5] if s[0].startswith("AI") else None, *s[6:]) for s in specs]
+    same(lambda m: m.merge_message_runs(build_all(m, specs), chunk_separator=separator))
+
+
+def test_merge_message_runs_cases_as_langchain():
+    def scenario(m):
+        msgs = [m.HumanMessage("a"), m.HumanMessage(["b", {"type": "text", "text": "c"}]), m.HumanMessage("d"),
+                m.AIMessage("x", tool_calls=[{"name": "f", "args": {}, "id": "1"}], response_metadata={"r": 1}),
+                m.AIMessage("y", response_metadata={"r": 2}), m.ToolMessage("t", tool_call_id="1"),
+                m.ToolMessage("u", tool_call_id="2"), ("user", "tuple")]
+        return [m.merge_message_runs(msgs), m.merge_message_runs([]), m.merge_message_runs(chunk_separator="").invoke(msgs)]
+
+    same(scenario)
+
+
+def _count_words(messages):
+    return sum(len(str(msg.content).split()) + 1 for msg in messages)
+
+
+class _Model:
+    def get_num_tokens_from_messages(self, messages):
+        return sum(len(str(msg.content)) for msg in messages)
+
+
+@FAST
+@given(message_lists, st.integers(0, 40), st.sampled_from(["first", "last"]), st.booleans(), type_filters, type_filters,
+       st.booleans(), st.sampled_from(["words", "approximate", "model", "len"]))
+def test_trim_messages_as_langchain(specs, max_tokens, strategy, allow_partial, end_on, start_on, include_system, counter):
+    def scenario(m):
+        counters = {"words": _count_words, "approximate": "approximate", "model": _Model(),
+                    "len": lambda msgs: sum(len(m.get_buffer_string([x])) for x in msgs)}
+        return m.trim_messages(build_all(m, specs), max_tokens=max_tokens, token_counter=counters[counter],
+                               strategy=strategy, allow_partial=allow_partial, end_on=end_on,
+                               start_on=start_on if strategy == "last" else None,
+                               include_system=include_system and strategy == "last")
+
+    same(scenario)
+
+
+def test_trim_messages_cases_as_langchain():
+    long = "line one\nline two\nline three\nline four"
+
+    def scenario(m):
+        def per_message(message):
+            return len(str(message.content))
+
+        per_message.__annotations__ = {"message": m.BaseMessage}
+
+        msgs = [m.SystemMessage("system prompt"), m.HumanMessage(long), m.AIMessage([{"type": "text", "text": "a"}, {"type": "text", "text": long}]),
+                m.HumanMessage("last question")]
+        return [
+            m.trim_messages(msgs, max_tokens=40, token_counter=per_message, allow_partial=True),
+            m.trim_messages(msgs, max_tokens=40, token_counter=per_message, strategy="first", allow_partial=True),
+            m.trim_messages(msgs, max_tokens=30, token_counter=per_message, allow_partial=True, include_system=True),
+            m.trim_messages(msgs, max_tokens=25, token_counter=per_message, allow_partial=True, text_splitter=lambda t: t.split(" ")),
+            m.trim_messages(max_tokens=20, token_counter=per_message).invoke(msgs),
+            _try(lambda: m.trim_messages(msgs, max_tokens=5, token_counter="nope")),
+            _try(lambda: m.trim_messages(msgs, max_tokens=5, token_counter=len, strategy="first", start_on="human")),
+            _try(lambda: m.trim_messages(msgs, max_tokens=5, token_counter=len, strategy="middle")),
+        ]
+
+    same(scenario)
+
+
+@FAST
+@given(message_lists, st.sampled_from(["string", "block"]), st.booleans())
+def test_convert_to_openai_messages_as_langchain(specs, text_format, include_id):
+    same(lambda m: m.convert_to_openai_messages(build_all(m, specs), text_format=text_format, include_id=include_id))
+
+
+@pytest.mark.parametrize("content", [
+    [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAA"}}],
+    [{"type": "image", "source": {"type": "base64"}}],
+    [{"image": {"format": "png", "source": {"bytes": b"\x00\x01"}}}],
+    [{"type": "image", "url": "http://i"}, {"type": "image", "base64": "AAA", "mime_type": "image/png"}],
+    [{"type": "image", "source_type": "base64", "data": "AAA", "mime_type": "image/jpeg"}],
+    [{"type": "file", "base64": "AAA", "mime_type": "application/pdf", "filename": "a.pdf"}],
+    [{"type": "file", "base64": "AAA", "mime_type": "application/pdf"}],
+    [{"type": "file", "file_id": "f1"}], [{"type": "file", "url": "http://f"}],
+    [{"type": "audio", "base64": "AAA", "mime_type": "audio/wav"}], [{"type": "video", "url": "http://v"}],
+    [{"type": "file", "file": {"file_data": "data:..."}}],
+    [{"type": "input_audio", "input_audio": {"data": "AAA", "format": "wav"}}],
+    [{"type": "tool_use", "id": "t1", "name": "f", "input": {"a": 1}}, {"type": "tool_use", "id": "t2"}],
+    [{"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"}],
+    [{"type": "tool_result", "tool_use_id": "t1", "content": "ok", "is_error": True}],
+    ["hi", {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "ok"}]}],
+    [{"type": "json", "json": {"a": 1}}], [{"json": {"a": 1}}],
+    [{"type": "guard_content", "guard_content": {"text": {"text": "g"}}}], [{"guard_content": {}}],
+    [{"type": "media", "mime_type": "image/png", "data": b"\x00"}], [{"type": "media", "mime_type": "audio/wav", "data": b""}],
+    [{"type": "thinking", "thinking": "t"}], [{"type": "custom", "x": 1}], [{"type": "text"}], [{"type": "image_url"}],
+])
+@pytest.mark.parametrize("text_format", ["string", "block"])
+@pytest.mark.parametrize("pass_through", [True, False])
+@pytest.mark.filterwarnings("ignore:.*filename")  # both warn about a file block without one
+def test_convert_to_openai_blocks_as_langchain(content, text_format, pass_through):
+    # Tool-call blocks in a human message: see test_difference_openai_tool_blocks_outside_ai_messages.
+    calls_only_in_ai = any(b.get("type") in ("tool_use", "function_call") for b in content if isinstance(b, dict))
+    same(lambda m: m.convert_to_openai_messages(
+        [m.AIMessage(copy.deepcopy(content), tool_calls=[{"name": "f", "args": {"a": 1}, "id": "t1"}])]
+        + ([] if calls_only_in_ai else [m.HumanMessage(copy.deepcopy(content))]),
+        text_format=text_format, pass_through_unknown_blocks=pass_through))
+
+
+def test_convert_to_openai_single_and_roles_as_langchain():
+    def scenario(m):
+        return [m.convert_to_openai_messages(m.HumanMessage("x", name="n", id="1"), include_id=True),
+                m.convert_to_openai_messages("plain"), m.convert_to_openai_messages({"role": "developer", "content": "d"}),
+                m.convert_to_openai_messages([m.AIMessage("", additional_kwargs={"refusal": "no"}), m.ChatMessage("c", role="critic"),
+                                              m.FunctionMessage("f", name="fn"), m.ToolMessage("t", tool_call_id="1")]),
+                _try(lambda: m.convert_to_openai_messages(["x"], text_format="html"))]
+
+    same(scenario)
+
+
+@FAST
+@given(message_lists, st.sampled_from([4.0, 2.5]), st.booleans(), st.booleans(), st.sampled_from([None, "openai", "other"]))
+def test_count_tokens_approximately_as_langchain(specs, chars_per_token, count_name, scaling, provider):
+    def scenario(m):
+        msgs = build_all(m, specs)
+        for msg in msgs:
+            if provider and isinstance(msg, m.AIMessage):
+                msg.response_metadata["model_provider"] = provider
+        tools = [{"name": "f", "description": "d", "parameters": {"type": "object"}}]
+        return m.utils.count_tokens_approximately(msgs, chars_per_token=chars_per_token, count_name=count_name,
+                                                  use_usage_metadata_scaling=scaling, tools=tools if scaling else None)
+
+    same(scenario)
+
+
+@FAST
+@given(usages, usages)
+def test_add_and_subtract_usage_as_langchain(a, b):
+    same(lambda ai: [ai.add_usage(copy.deepcopy(a), copy.deepcopy(b)), ai.subtract_usage(copy.deepcopy(a), copy.deepcopy(b))],
+         lc_ai, hc_ai)
+
+
+def test_usage_with_bad_values_as_langchain():
+    same(lambda ai: ai.add_usage({"input_tokens": 1, "output_tokens": "x", "total_tokens": 1},
+                                 {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}), lc_ai, hc_ai)

@@ -20,8 +20,9 @@ from hookchain.messages.human import HumanMessage, HumanMessageChunk
 from hookchain.messages.system import SystemMessage, SystemMessageChunk
 from hookchain.messages.tool import InvalidToolCall, ToolCall, ToolCallChunk, ToolMessage, ToolMessageChunk
 from hookchain.messages.utils import (
-    AnyMessage, MessageLikeRepresentation, _message_from_dict, convert_to_messages, get_buffer_string,
-    message_chunk_to_message, messages_from_dict,
+    AnyMessage, MessageLikeRepresentation, _message_from_dict, convert_to_messages, convert_to_openai_messages,
+    filter_messages, get_buffer_string, merge_message_runs, message_chunk_to_message, messages_from_dict,
+    trim_messages,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ChatMessageChunk", "FunctionMessage", "FunctionMessageChunk", "HumanMessage", "HumanMessageChunk",
     "InputTokenDetails", "InvalidToolCall", "MessageLikeRepresentation", "OutputTokenDetails", "SystemMessage",
     "SystemMessageChunk", "ToolCall", "ToolCallChunk", "ToolMessage", "ToolMessageChunk", "UsageMetadata",
-    "_message_from_dict", "convert_to_messages", "get_buffer_string", "merge_content",
-    "message_chunk_to_message", "message_to_dict", "messages_from_dict", "messages_to_dict",
+    "_message_from_dict", "convert_to_messages", "convert_to_openai_messages", "filter_messages",
+    "get_buffer_string", "merge_content", "merge_message_runs", "message_chunk_to_message", "message_to_dict",
+    "messages_from_dict", "messages_to_dict", "trim_messages",
 ]

@@ -22,10 +22,11 @@ from typing_extensions import NotRequired, TypedDict
 
 from hookchain.errors import InvalidMessageError
 from hookchain.messages._merge import dict_int_op, merge_dicts, merge_lists
-from hookchain.messages.base import BaseMessage, BaseMessageChunk, merge_content
+from hookchain.messages.base import BaseMessage, BaseMessageChunk, _first_set, merge_content
 from hookchain.messages.tool import (
     default_tool_chunk_parser, default_tool_parser, invalid_tool_call, tool_call, tool_call_chunk,
 )
+from hookchain.utils.json import parse_partial_json
 
 __all__ = [
     "AIMessage", "AIMessageChunk", "UsageMetadata", "InputTokenDetails", "OutputTokenDetails",
@@ -83,50 +84,6 @@ def _typed(items: list, factory: Callable[..., dict], drop: tuple[str, ...], whe
                 )
         out.append(typed)
     return out
-
-
-def _parse_partial_json(text: str) -> Any:
-    """``json.loads(text, strict=False)``, else the longest prefix of ``text``
-    that parses once its open strings and brackets are closed (as LangChain's
-    ``parse_partial_json``); ``None`` for mismatched brackets. Raises
-    ``json.JSONDecodeError`` when nothing parses."""
-    try:
-        return json.loads(text, strict=False)
-    except json.JSONDecodeError:
-        pass
-    chars: list[str] = []
-    closers: list[str] = []
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if char == '"' and not escaped:
-                in_string = False
-            elif char == "\n" and not escaped:
-                char = "\\n"
-            elif char == "\\":
-                escaped = not escaped
-            else:
-                escaped = False
-        elif char == '"':
-            in_string, escaped = True, False
-        elif char in "{[":
-            closers.append("}" if char == "{" else "]")
-        elif char in "}]":
-            if not closers or closers[-1] != char:
-                return None
-            closers.pop()
-        chars.append(char)
-    if in_string:
-        if escaped:
-            chars.pop()
-        chars.append('"')
-    tail = "".join(reversed(closers))
-    while chars:
-        try:
-            return json.loads("".join(chars) + tail, strict=False)
-        except json.JSONDecodeError:
-            chars.pop()
-    return json.loads(text, strict=False)
 
 
 class AIMessage(BaseMessage):
@@ -210,7 +167,7 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
         calls, invalid = [], []
         for chunk in self.tool_call_chunks:
             try:
-                args = _parse_partial_json(chunk["args"]) if chunk["args"] else {}
+                args = parse_partial_json(chunk["args"]) if chunk["args"] else {}
             except Exception:  # noqa: BLE001 - any unparsable text is an invalid call
                 args = None
             if isinstance(args, dict):
@@ -285,7 +242,7 @@ def add_ai_message_chunks(left: AIMessageChunk, *others: AIMessageChunk) -> AIMe
         response_metadata=merge_dicts(left.response_metadata, *(o.response_metadata for o in others)),
         usage_metadata=usage,
         id=_chunk_id([m.id for m in allm]),
-        name=next((m.name for m in allm if m.name is not None), None),
+        name=_first_set(left.name, others, "name"),
         chunk_position="last" if any(m.chunk_position == "last" for m in allm) else None,
     )
 

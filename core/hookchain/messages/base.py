@@ -30,6 +30,11 @@ __all__ = [
 ]
 
 _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<required>"})()
+
+
+class _MissingFieldError(InvalidMessageError, KeyError):
+    """A required field was not given (also a ``KeyError``, as LangChain's
+    ``ToolMessage`` raises for a missing ``tool_call_id``)."""
 #: How a field gets its default: a factory called per message (``dict``/``list``),
 #: or the value itself.
 _FACTORIES = (dict, list)
@@ -102,7 +107,7 @@ class BaseMessage:
         )
 
     def _missing(self, field: str) -> None:
-        raise InvalidMessageError(f"{type(self).__name__} requires {field!r}")
+        raise _MissingFieldError(f"{type(self).__name__} requires {field!r}")
 
     def _wrong_type(self, given: Any) -> None:
         raise InvalidMessageError(
@@ -254,7 +259,9 @@ BaseMessage._prepare()
 class BaseMessageChunk(BaseMessage):
     """A streamed piece of a message; ``a + b`` (or ``a + [b, c]``) merges chunks
     as LangChain does: contents with ``merge_content``, ``additional_kwargs`` and
-    ``response_metadata`` with LangChain's dict-merge rules, the left ``id``.
+    ``response_metadata`` with LangChain's dict-merge rules. Unlike LangChain,
+    the sum keeps the first ``name`` and ``id`` that is not ``None`` (LangChain
+    drops the name and takes the left id; AI chunks rank ids, see ``ai``).
 
     Adding a chunk of another class raises ``TypeError`` (LangChain returns the
     left class, silently), except onto a ``ChatMessageChunk`` as LangChain;
@@ -285,12 +292,18 @@ class BaseMessageChunk(BaseMessage):
             "content": merge_content(self.content, *(o.content for o in others)),
             "additional_kwargs": merge_dicts(self.additional_kwargs, *(o.additional_kwargs for o in others)),
             "response_metadata": merge_dicts(self.response_metadata, *(o.response_metadata for o in others)),
-            "name": self.name if self.name is not None else next((o.name for o in others if o.name is not None), None),
-            "id": self.id,
+            "name": _first_set(self.name, others, "name"),
+            "id": _first_set(self.id, others, "id"),
         }
 
     def _merge(self, others: Sequence["BaseMessageChunk"]) -> "BaseMessageChunk":
         return type(self)(**self._merged_fields(others))
+
+
+def _first_set(value: Any, others: Sequence[BaseMessage], field: str) -> Any:
+    # Deliberately unlike LangChain 1.7.2, which drops ``name`` and a later
+    # chunk's ``id`` (langchain-ai/langchain#40677): the first one not None.
+    return value if value is not None else next((v for o in others if (v := getattr(o, field)) is not None), None)
 
 
 def merge_content(first_content: Content, *contents: Content) -> Content:
