@@ -736,3 +736,19 @@ def test_add_and_subtract_usage_as_langchain(a, b):
 def test_usage_with_bad_values_as_langchain():
     same(lambda ai: ai.add_usage({"input_tokens": 1, "output_tokens": "x", "total_tokens": 1},
                                  {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}), lc_ai, hc_ai)
+
+
+def test_difference_trim_counter_annotated_as_a_string():
+    # With ``from __future__ import annotations`` (as in this file) the
+    # annotation is the string "BaseMessage": LangChain then passes the whole
+    # list to a one-message counter.
+    def per_message(message: BaseMessage) -> int:
+        return len(message.content)
+
+    msgs = [("human", "aaaa"), ("ai", "bbbb"), ("human", "cc")]
+    with pytest.raises(AttributeError):
+        lc.trim_messages(msgs, max_tokens=6, token_counter=per_message)
+    assert [m.content for m in hc.trim_messages(msgs, max_tokens=6, token_counter=per_message)] == ["bbbb", "cc"]
+
+
+BaseMessage = hc.BaseMessage  # the annotation above, resolved by name only
