@@ -28,6 +28,7 @@ from hookchain._lazy import lazy_import
 from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
 from hookchain.messages import BaseMessageChunk
 from hookchain.runnables.config import (
+    POOL_WORKERS,
     RunnableConfig,
     _shared_executor,
     call_in_context,
@@ -115,10 +116,8 @@ def _run_all(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int],
     n = len(calls)
     results: list[Any] = [None] * n
     errors: list[Optional[BaseException]] = [None] * n
-    if n == 1 or max_concurrency == 1:
-        helpers = 0
-    else:
-        helpers = min(n, max_concurrency or n) - 1
+    # More helpers than pool threads could only wait in the pool's queue.
+    helpers = min(n, max_concurrency or n, POOL_WORKERS + 1) - 1
     position = iter(range(n))
     lock = threading.Lock()
 
@@ -138,12 +137,16 @@ def _run_all(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int],
     for f in futures:
         if not f.cancel():
             f.result()
-    for i, e in enumerate(errors):
+    # A cancelled helper waits in the pool's queue until a worker drops it; the
+    # cells it shares with this frame must not keep the batch's data alive.
+    out, faults = results, errors
+    del calls, results, errors
+    for i, e in enumerate(faults):
         if e is not None:
             if not return_exceptions:
                 raise e
-            results[i] = e
-    return results
+            out[i] = e
+    return out
 
 
 class Runnable(ABC):

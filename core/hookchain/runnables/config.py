@@ -11,6 +11,7 @@ threads started through ``run_in_executor`` and asyncio tasks.
 from __future__ import annotations
 
 import contextvars
+import os
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Callable, Optional, Sequence, TypedDict, TypeVar
 
@@ -166,12 +167,14 @@ def get_config_list(config: Optional[RunnableConfig | Sequence[RunnableConfig]],
 
 
 _executor: Optional[ThreadPoolExecutor] = None
+#: Threads of the shared pool (``ThreadPoolExecutor``'s own default).
+POOL_WORKERS = min(32, (os.cpu_count() or 1) + 4)
 
 
 def _shared_executor() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(thread_name_prefix="hookchain")
+        _executor = ThreadPoolExecutor(POOL_WORKERS, thread_name_prefix="hookchain")
     return _executor
 
 
