@@ -7,7 +7,7 @@ from typing import Sequence
 
 from hookchain.messages import BaseMessage, HumanMessage, get_buffer_string
 
-__all__ = ["PromptValue", "ChatPromptValue", "StringPromptValue"]
+__all__ = ["PromptValue", "ChatPromptValue", "StringPromptValue", "ImagePromptValue"]
 
 
 class PromptValue:
@@ -70,5 +70,29 @@ class StringPromptValue(PromptValue):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StringPromptValue) and other.text == self.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class ImagePromptValue(PromptValue):
+    """An image url dict (``{"url": ..., "detail": ...}``), what an
+    ``ImagePromptTemplate`` formats to (as LangChain's)."""
+
+    __slots__ = ("image_url",)
+
+    def __init__(self, image_url: dict) -> None:
+        self.image_url = image_url
+
+    def to_messages(self) -> list[BaseMessage]:
+        return [HumanMessage([self.image_url])]
+
+    def to_string(self) -> str:
+        return self.image_url.get("url", "")
+
+    def __repr__(self) -> str:
+        return f"ImagePromptValue(image_url={self.image_url!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ImagePromptValue) and other.image_url == self.image_url
 
     __hash__ = None  # type: ignore[assignment]

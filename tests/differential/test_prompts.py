@@ -1,0 +1,186 @@
+"""Prompt templates: the same scenario on langchain_core.prompts and
+hookchain.prompts, outputs compared (``norm``), and errors compared by the
+builtin class LangChain raises (hookchain's own errors derive from it)."""
+
+from __future__ import annotations
+
+import asyncio
+import types
+
+import langchain_core.messages as lc_messages
+import langchain_core.prompts as lc_prompts
+import pytest
+
+import hookchain.messages as hc_messages
+import hookchain.prompts as hc_prompts
+
+from .harness import events, norm
+from .harness import LC as LC_FW
+from .harness import HC as HC_FW
+
+def _namespace(name, prompts, messages, fw):
+    names = {k: getattr(messages, k) for k in ("AIMessage", "HumanMessage", "SystemMessage", "ChatMessage", "ToolMessage")}
+    return types.SimpleNamespace(name=name, fw=fw, **names, **{k: getattr(prompts, k) for k in prompts.__all__})
+
+
+LC = _namespace("langchain", lc_prompts, lc_messages, LC_FW)
+HC = _namespace("hookchain", hc_prompts, hc_messages, HC_FW)
+
+_BUILTIN = (KeyError, TypeError, ValueError, NotImplementedError, ImportError)
+
+
+def outcome(call):
+    """``call()``'s normalised result, or ``("raised", builtin class name)``."""
+    try:
+        result = call()
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return norm(result)
+    except Exception as e:  # noqa: BLE001
+        return ("raised", next((c.__name__ for c in type(e).__mro__ if c in _BUILTIN), type(e).__name__))
+
+
+def both(scenario):
+    return scenario(LC), scenario(HC)
+
+
+def same(scenario):
+    lc, hc = both(scenario)
+    assert lc == hc
+    return hc
+
+
+# --------------------------------------------------------------------------- #
+# template_format
+# --------------------------------------------------------------------------- #
+
+F_STRINGS = [
+    ("{x}", {"x": "a"}), ("{x:>6}|{y:.2f}", {"x": "a", "y": 1 / 3}), ("{x!r} {x!s}", {"x": "q"}),
+    ("{{x}} {y}", {"y": 1}), ("{my-var}", {"my-var": 2}), ("{a}{b}{a}", {"a": 1, "b": [1, 2]}),
+    ("{x.attr}", {}), ("{x[0]}", {}), ("{0}", {}), ("{x:{w}}", {}), ("{", {}), ("{x}", {}),
+]
+
+
+@pytest.mark.parametrize("template,values", F_STRINGS)
+def test_f_string(template, values):
+    same(lambda fw: (
+        outcome(lambda: fw.PromptTemplate.from_template(template).input_variables),
+        outcome(lambda: fw.PromptTemplate.from_template(template).format(**values)),
+    ))
+
+
+MUSTACHE = [
+    ("Hi {{name}}!", {"name": "Ann"}),
+    ("{{#people}}<{{name}}:{{age}}>{{/people}}", {"people": [{"name": "a", "age": 1}, {"name": "b", "age": 2}]}),
+    ("{{^empty}}none{{/empty}}{{#empty}}some{{/empty}}", {"empty": []}),
+    ("{{user.name}} {{user.missing}}", {"user": {"name": "U"}}),
+    ("{{x}} {{{x}}} {{&x}}", {"x": "<a href=\"x\">&'</a>"}),
+    ("[{{missing}}]", {}),
+    ("{{n}} {{f}} {{t}} {{z}}", {"n": None, "f": 1.5, "t": True, "z": 0}),
+    ("{{#flag}}yes{{/flag}}{{^flag}}no{{/flag}}", {"flag": False}),
+    ("{{#items}}{{.}},{{/items}}", {"items": ["a", "b"]}),
+    ("{{#obj}}{{name}}{{/obj}}", {"obj": {"name": "inner"}}),
+    ("{{! a comment }}text{{>partial}}", {}),
+    ("{{=<% %>=}}<% x %>", {"x": "delims"}),
+    ("{{#a}}{{b}}{{/a}} {{c}}", {"a": {"b": 1}, "c": 2}),
+]
+
+
+@pytest.mark.parametrize("template,values", MUSTACHE)
+def test_mustache(template, values):
+    same(lambda fw: (
+        outcome(lambda: fw.PromptTemplate.from_template(template, template_format="mustache").input_variables),
+        outcome(lambda: fw.PromptTemplate.from_template(template, template_format="mustache").format(**values)),
+    ))
+
+
+def test_mustache_in_chat_templates():
+    def scenario(fw):
+        p = fw.ChatPromptTemplate.from_messages(
+            [("system", "You are {{role}}."), ("human", "{{#qs}}{{q}}? {{/qs}}")], template_format="mustache",
+        )
+        return p.input_variables, norm(p.invoke({"role": "terse", "qs": [{"q": "why"}, {"q": "how"}]}))
+
+    assert same(scenario)[1] == ("ChatPromptValue", [("SystemMessage", "You are terse."), ("HumanMessage", "why? how? ")])
+
+
+class Secretive:
+    def __init__(self):
+        self.calls = 0
+
+    def reveal(self):
+        self.calls += 1
+        return "SECRET"
+
+    def __str__(self):
+        return "Secretive()"
+
+
+def test_mustache_reads_no_attribute_and_calls_nothing():
+    # LangChain refuses to traverse into objects too; hookchain hands the
+    # renderer plain data only, so no attribute is read and nothing is called.
+    obj = Secretive()
+    template = "{{obj.reveal}}|{{obj}}|{{#obj}}{{reveal}}{{/obj}}|{{s.upper}}"
+    lc, hc = both(lambda fw: fw.PromptTemplate.from_template(template, template_format="mustache").format(obj=obj, s="abc"))
+    assert hc == "|Secretive()||" and obj.calls == 0
+    assert lc.split("|")[0::3] == hc.split("|")[0::3]
+
+
+def test_mustache_lambdas_are_not_called():
+    # A difference (README table): LangChain calls a callable section value
+    # (mustache "lambdas"); hookchain renders plain data only.
+    seen = []
+
+    def shout(text, render):
+        seen.append(text)
+        return render(text).upper()
+
+    lc, hc = both(lambda fw: fw.PromptTemplate.from_template("{{#f}}hi {{x}}{{/f}}", template_format="mustache").format(f=shout, x="you"))
+    assert lc == "HI YOU" and hc == "hi you"
+    assert len(seen) == 1  # LangChain's call only
+
+
+JINJA2 = [
+    ("Hello {{ name }}!", {"name": "Ann"}),
+    ("{% for i in items %}{{ i|upper }},{% endfor %}", {"items": ["a", "b"]}),
+    ("{{ missing }}|{% if flag %}y{% else %}n{% endif %}", {"flag": False}),
+    ("{% set x = 3 %}{{ x * y }}", {"y": 2}),
+    ("{{ s.__class__ }}", {"s": "str"}),
+    ("{{ ''.__class__.__mro__[1].__subclasses__() }}", {}),
+    ("{% for %}", {}),
+]
+
+
+@pytest.mark.parametrize("template,values", JINJA2)
+def test_jinja2_in_a_sandbox(template, values):
+    same(lambda fw: (
+        outcome(lambda: fw.PromptTemplate.from_template(template, template_format="jinja2").input_variables),
+        outcome(lambda: fw.PromptTemplate.from_template(template, template_format="jinja2").format(**values)),
+    ))
+
+
+def test_jinja2_sandbox_blocks_private_attributes():
+    from jinja2.exceptions import SecurityError
+
+    p = hc_prompts.PromptTemplate.from_template("{{ f.__globals__ }}", template_format="jinja2")
+    assert p.format(f=test_jinja2_sandbox_blocks_private_attributes) == ""
+    with pytest.raises(SecurityError):
+        hc_prompts.PromptTemplate.from_template("{{ f.__call__() }}", template_format="jinja2").format(f=print)
+
+
+def test_jinja2_missing_is_a_clear_import_error(monkeypatch):
+    from hookchain.prompts import string as templates
+
+    monkeypatch.setitem(__import__("sys").modules, "jinja2", None)
+    templates.compile_template.cache_clear()
+    templates._jinja2_env.cache_clear()
+    try:
+        with pytest.raises(ImportError, match=r"template_format='jinja2' needs jinja2, which is not installed: pip install 'hookchain\[jinja2\]'"):
+            hc_prompts.PromptTemplate.from_template("{{ x }}", template_format="jinja2")
+    finally:
+        templates.compile_template.cache_clear()
+        templates._jinja2_env.cache_clear()
+
+
+def test_unknown_template_format():
+    same(lambda fw: outcome(lambda: fw.PromptTemplate.from_template("{x}", template_format="fstring")))
