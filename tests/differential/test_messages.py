@@ -752,3 +752,13 @@ def test_difference_trim_counter_annotated_as_a_string():
 
 
 BaseMessage = hc.BaseMessage  # the annotation above, resolved by name only
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.AIMessage(content_blocks=[{"type": "text", "text": "a"}, {"type": "tool_call", "name": "f", "args": {}, "id": "1"}]),
+    lambda m: m.AIMessage(content_blocks=[{"type": "tool_call", "name": "f", "args": {}, "id": "1"}], tool_calls=[]),
+    lambda m: m.AIMessageChunk(content_blocks=[{"type": "tool_call", "name": "f", "args": {"a": 1}, "id": "1"}]),
+    lambda m: m.HumanMessage("ignored", content_blocks=[{"type": "text", "text": "b"}]),
+])
+def test_content_blocks_argument_as_langchain(call):
+    same(call)

@@ -86,8 +86,12 @@ class BaseMessage:
         source = (
             f"def __init__(self, content='', content_blocks=None, *, {', '.join(params)}, type=None, **unknown):\n"
             "    if unknown: self._unknown(unknown)\n"
-            "    if content_blocks is not None: content = self._blocks(content, content_blocks)\n"
-            "    self.content = content if content.__class__ is str else self._coerce_content(content)\n"
+            "    if content_blocks is not None: content = content_blocks\n"
+            # As LangChain's AIMessage: tool-call blocks are the tool calls unless given.
+            + ("    if content_blocks is not None and tool_calls is None:\n"
+               "        tool_calls = [b for b in content_blocks if b.get('type') == 'tool_call'] or None\n"
+               if "tool_calls" in dict(cls._fields) else "")
+            + "    self.content = content if content.__class__ is str else self._coerce_content(content)\n"
             + "".join(f"    {line}\n" for line in body)
             + "    if type is not None and type != _cls_type: self._wrong_type(type)\n"
             + ("    self._validate()\n" if cls._validate is not None else "")
@@ -113,11 +117,6 @@ class BaseMessage:
         raise InvalidMessageError(
             f"{type(self).__name__} got type={given!r}; its type is {self.type!r} (leave type out)"
         )
-
-    def _blocks(self, content: Any, blocks: list) -> list:
-        if content not in ("", None):
-            raise InvalidMessageError(f"{type(self).__name__} got both content and content_blocks; pass one")
-        return blocks
 
     def _coerce_content(self, content: Any) -> Content:
         if isinstance(content, str):

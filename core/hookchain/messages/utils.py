@@ -6,14 +6,12 @@ Every function here gives the result LangChain's gives for the same input
 
 from __future__ import annotations
 
-import base64
 import functools
 import inspect
 import json
 import math
 import warnings
 from typing import Any, Callable, Iterable, Literal, Optional, Sequence, Union
-from xml.sax.saxutils import escape, quoteattr
 
 from hookchain.messages.ai import AIMessage, AIMessageChunk
 from hookchain.messages.base import BaseMessage, BaseMessageChunk
@@ -232,6 +230,8 @@ def _truncate(text: str, limit: int = 500) -> str:
 
 
 def _media_xml(kind: str, block: dict[str, Any]) -> Optional[str]:
+    from xml.sax.saxutils import quoteattr
+
     if block.get("url"):
         return f"<{kind} url={quoteattr(block['url'])} />"
     if block.get("file_id"):
@@ -240,6 +240,8 @@ def _media_xml(kind: str, block: dict[str, Any]) -> Optional[str]:
 
 
 def _block_xml(block: dict[str, Any]) -> Optional[str]:
+    from xml.sax.saxutils import escape, quoteattr
+
     kind = block.get("type", "")
     if _has_base64(block):
         return None
@@ -268,6 +270,8 @@ def _block_xml(block: dict[str, Any]) -> Optional[str]:
 
 
 def _message_xml(m: BaseMessage, kind: str) -> str:
+    from xml.sax.saxutils import escape, quoteattr  # imports urllib: ~50 ms, paid only by format="xml"
+
     blocks = [m.content] if isinstance(m.content, str) else m.content
     parts = [p for p in ((escape(b) if b else None) if isinstance(b, str) else _block_xml(b) for b in blocks) if p]
     tool_calls = m.tool_calls if isinstance(m, AIMessage) else None
@@ -660,6 +664,8 @@ def _missing_keys(block: dict[str, Any], keys: Sequence[str], where: str, what: 
 
 
 def _b64(data: bytes) -> str:
+    import base64
+
     return base64.b64encode(data).decode("utf-8")
 
 
