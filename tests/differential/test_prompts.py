@@ -184,3 +184,98 @@ def test_jinja2_missing_is_a_clear_import_error(monkeypatch):
 
 def test_unknown_template_format():
     same(lambda fw: outcome(lambda: fw.PromptTemplate.from_template("{x}", template_format="fstring")))
+
+
+def test_huge_format_width_is_a_difference():
+    # README table: LangChain builds it (and formatting allocates the width); hookchain refuses.
+    lc, hc = both(lambda fw: outcome(lambda: fw.PromptTemplate.from_template("{x:>20000}").input_variables))
+    assert lc == ["x"] and hc == ("raised", "ValueError")
+
+
+# --------------------------------------------------------------------------- #
+# ChatPromptTemplate.from_messages: every entry form
+# --------------------------------------------------------------------------- #
+
+def _entries(fw):
+    return [
+        ("system", "You are {role}."),
+        ("user", "u {a}"), ("assistant", "a {a}"), ("human", "h"), ("ai", "ai"),
+        (fw.SystemMessage, "sys class {b}"), (fw.HumanMessage, "human class"), (fw.AIMessage, "ai class {b}"),
+        (fw.HumanMessagePromptTemplate, "template class {c}"),
+        {"role": "user", "content": "dict {c}"}, {"role": "system", "content": "dict system"},
+        fw.HumanMessage(content="a literal {message}"),
+        fw.AIMessage(content="literal ai"),
+        fw.SystemMessagePromptTemplate.from_template("msg template {d}"),
+        fw.ChatMessagePromptTemplate.from_template("custom {d}", role="critic"),
+        fw.MessagesPlaceholder("history"),
+        fw.MessagesPlaceholder("extra", optional=True),
+        ("placeholder", "{more}"),
+        ("placeholder", ["{required}", False]),
+        "bare string {e}",
+    ]
+
+
+def test_from_messages_takes_every_form():
+    def scenario(fw):
+        p = fw.ChatPromptTemplate.from_messages(_entries(fw))
+        values = {"role": "R", "a": "A", "b": "B", "c": "C", "d": "D", "e": "E",
+                  "history": [("human", "old q"), fw.AIMessage(content="old a")], "required": [{"role": "user", "content": "req"}]}
+        return (p.input_variables, p.optional_variables, norm(p.partial_variables), len(p),
+                norm(p.invoke(values)), norm(p.invoke({**values, "more": ["m1"], "extra": [("system", "x")]}).to_messages()))
+
+    hc = same(scenario)
+    assert hc[0] == ["a", "b", "c", "d", "e", "history", "required", "role"] and hc[1] == ["extra", "more"]
+
+
+def test_nested_chat_template_is_an_entry():
+    def scenario(fw):
+        inner = fw.ChatPromptTemplate.from_messages([("system", "inner {x}")])
+        p = fw.ChatPromptTemplate.from_messages([inner, ("human", "{y}")])
+        return p.input_variables, norm(p.format_messages(x=1, y=2))
+
+    same(scenario)
+
+
+@pytest.mark.parametrize("entry", [
+    ("robot", "x"), ("human",), ("human", "a", "b"), {"role": "user"}, {"role": "user", "content": "x", "name": "n"},
+    ("placeholder", "history"), ("placeholder", ["{h}", "yes"]), 42,
+])
+def test_from_messages_rejects(entry):
+    lc, hc = both(lambda fw: outcome(lambda: fw.ChatPromptTemplate.from_messages([entry])))
+    assert lc[0] == "raised" and hc[0] == "raised"
+    assert lc == hc or (lc[1], hc[1]) in {("NotImplementedError", "ValueError")}
+
+
+def _multipart(fw):
+    return fw.ChatPromptTemplate.from_messages([
+        ("system", "Describe images."),
+        ("human", [
+            {"type": "text", "text": "What is in {place}?"},
+            {"type": "image_url", "image_url": "{image}"},
+            {"type": "image_url", "image_url": {"url": "https://x/{name}.png", "detail": "{level}"}},
+            "plain {place}",
+            {"type": "text", "text": "{empty}"},
+            {"type": "file", "source_type": "url", "url": "https://f/{name}.pdf", "meta": {"tags": ["{place}", 3]}},
+        ]),
+    ])
+
+
+def test_multipart_templates_fill_every_part():
+    def scenario(fw):
+        p = _multipart(fw)
+        values = {"place": "Paris", "image": "data:image/png;base64,AAA", "name": "eiffel", "level": "high", "empty": ""}
+        msgs = p.format_messages(**values)
+        return sorted(p.input_variables), norm(msgs), outcome(lambda: p.format_messages(place="x"))
+
+    hc = same(scenario)
+    assert hc[1][1][1][1] == {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAA"}}
+
+
+def test_multipart_message_templates_directly():
+    def scenario(fw):
+        t = fw.HumanMessagePromptTemplate.from_template([{"type": "text", "text": "hi {x}"}, {"type": "image_url", "image_url": "{u}"}])
+        return (t.input_variables, norm(t.format(x=1, u="http://i")), norm(t.format_messages(x=2, u="http://j")),
+                outcome(lambda: fw.HumanMessagePromptTemplate.from_template(["{x}"], partial_variables={"x": 1})),
+                outcome(lambda: fw.HumanMessagePromptTemplate.from_template([{"type": "image_url", "image_url": "{a}{b}"}])))
+
+    same(scenario)
