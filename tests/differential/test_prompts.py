@@ -279,3 +279,151 @@ def test_multipart_message_templates_directly():
                 outcome(lambda: fw.HumanMessagePromptTemplate.from_template([{"type": "image_url", "image_url": "{a}{b}"}])))
 
     same(scenario)
+
+
+# --------------------------------------------------------------------------- #
+# Arguments, partials, files, examples, async, placeholders, message templates
+# --------------------------------------------------------------------------- #
+
+def test_prompt_template_constructor_arguments():
+    def scenario(fw):
+        p = fw.PromptTemplate(template="{a} and {b}", input_variables=["ignored"])
+        v = fw.PromptTemplate(template="{a} and {b}", input_variables=["a", "b"], validate_template=True)
+        return (p.input_variables, v.input_variables, v.format(a=1, b=2),
+                outcome(lambda: fw.PromptTemplate(template="{a} {c}", input_variables=["a"], validate_template=True)),
+                outcome(lambda: fw.PromptTemplate(template="{a}", validate_template=True)),
+                outcome(lambda: fw.PromptTemplate(template="{{a}}", template_format="mustache", input_variables=["a"], validate_template=True)),
+                outcome(lambda: fw.PromptTemplate(template="{stop}")),
+                fw.PromptTemplate(template="{a}", partial_variables={"a": 1}).input_variables)
+
+    same(scenario)
+
+
+def test_partial_variables_values_and_callables():
+    def scenario(fw):
+        calls = []
+
+        def today():
+            calls.append(1)
+            return "Monday"
+
+        p = fw.PromptTemplate.from_template("{greeting}, it is {day}; {x}", partial_variables={"greeting": "Hi"})
+        q = p.partial(day=today)
+        c = fw.ChatPromptTemplate([("system", "{greeting} {day}"), ("human", "{x}")],
+                                  partial_variables={"greeting": "Yo"}).partial(day=today)
+        c2 = fw.ChatPromptTemplate.from_messages([("system", "{a}"), ("human", "{x}")]).partial(a="A")
+        return (p.input_variables, q.input_variables, q.format(x=1), q.invoke({"x": 2}).to_string(), len(calls),
+                c.input_variables, norm(c.invoke("only x")), norm(c2.format_messages(x=3)), sorted(c2.input_variables),
+                sorted(c.partial_variables), len(calls))
+
+    same(scenario)
+
+
+def test_validate_template_on_chat_templates():
+    def scenario(fw):
+        msgs = [("system", "{a}"), ("human", "{b}"), ("placeholder", "{h}")]
+        ok = fw.ChatPromptTemplate(msgs, input_variables=["a", "b"], validate_template=True)
+        return (ok.input_variables, ok.optional_variables,
+                outcome(lambda: fw.ChatPromptTemplate(msgs, input_variables=["a"], validate_template=True)),
+                fw.ChatPromptTemplate(msgs, input_variables=["zzz"]).input_variables)
+
+    same(scenario)
+
+
+def test_from_file_from_template_file_from_examples(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("Tell me about {topic}, ünïcode", encoding="utf-8")
+
+    def scenario(fw):
+        p = fw.PromptTemplate.from_file(path, encoding="utf-8")
+        m = fw.SystemMessagePromptTemplate.from_template_file(path, input_variables=["topic"])
+        h = fw.ChatMessagePromptTemplate.from_template_file(path, role="narrator")
+        e = fw.PromptTemplate.from_examples(["Q: 1+1 A: 2", "Q: 2+2 A: 4"], "Q: {q} A:", ["q"], prefix="Add.")
+        e2 = fw.PromptTemplate.from_examples(["x"], "{q}", ["q"], example_separator=" | ")
+        return (p.input_variables, p.format(topic="owls"), norm(m.format(topic="bats")), norm(h.format(topic="cats")),
+                h.role, e.input_variables, e.format(q="3+3"), e2.format(q="y"))
+
+    same(scenario)
+
+
+def test_async_formatting():
+    async def scenario(fw):
+        c = fw.ChatPromptTemplate.from_messages([("system", "{a}"), fw.MessagesPlaceholder("h"), ("human", "{b}")])
+        s = fw.PromptTemplate.from_template("{a}!")
+        m = fw.HumanMessagePromptTemplate.from_template("m {a}")
+        return (norm(await c.aformat_messages(a=1, b=2, h=[("ai", "x")])), norm(await c.aformat_prompt(a=1, b=2, h=[])),
+                await c.aformat(a=1, b=2, h=[]), norm(await c.ainvoke({"a": 1, "b": 2, "h": []})),
+                await s.aformat(a=3), norm(await s.aformat_prompt(a=4)), norm(await s.ainvoke({"a": 5})),
+                norm(await m.aformat(a=6)), norm(await m.aformat_messages(a=7)))
+
+    lc, hc = both(lambda fw: asyncio.run(scenario(fw)))
+    assert lc == hc
+
+
+def test_messages_placeholder_options():
+    def scenario(fw):
+        history = [("human", f"q{i}") for i in range(5)]
+        p = fw.ChatPromptTemplate.from_messages([fw.MessagesPlaceholder("h", n_messages=2), ("human", "{x}")])
+        o = fw.ChatPromptTemplate.from_messages([fw.MessagesPlaceholder("h", optional=True), ("human", "{x}")])
+        ph = fw.MessagesPlaceholder("h", optional=True)
+        return (norm(p.format_messages(h=history, x=1)), p.input_variables,
+                o.input_variables, o.optional_variables, norm(o.partial_variables), norm(o.format_messages(x=2)),
+                ph.input_variables, fw.MessagesPlaceholder("h").input_variables, norm(ph.format_messages()),
+                outcome(lambda: p.format_messages(h="not a list", x=1)),
+                outcome(lambda: p.format_messages(h=("human", "tuple"), x=1)),
+                outcome(lambda: p.format_messages(x=1)),
+                outcome(lambda: fw.MessagesPlaceholder("h", n_messages=0)),
+                norm(fw.MessagesPlaceholder(variable_name="v").format_messages(v=[{"role": "user", "content": "d"}])))
+
+    same(scenario)
+
+
+def test_message_templates_format():
+    def scenario(fw):
+        s = fw.SystemMessagePromptTemplate.from_template("Be {style}", additional_kwargs={"k": 1})
+        h = fw.HumanMessagePromptTemplate.from_template("{q}", partial_variables={"q": "default"})
+        a = fw.AIMessagePromptTemplate.from_template("{{x}}", template_format="mustache")
+        c = fw.ChatMessagePromptTemplate.from_template("{t}", role="critic")
+        p = fw.HumanMessagePromptTemplate(prompt=fw.PromptTemplate.from_template("{z}"))
+        msg = s.format(style="brief")
+        return (norm(msg), msg.additional_kwargs, s.input_variables, norm(s.format_messages(style="x")),
+                h.input_variables, norm(h.format()), norm(h.format(q="given")), norm(a.format(x="mu")),
+                norm(c.format(t="bad")), c.format(t="bad").role, norm(p.format(z=1)),
+                outcome(lambda: s.format()))
+
+    same(scenario)
+
+
+def test_prompt_template_operations():
+    def scenario(fw):
+        a = fw.PromptTemplate.from_template("{x} ")
+        b = fw.PromptTemplate.from_template("and {y}", partial_variables={"y": "Y"})
+        m = fw.PromptTemplate.from_template("{{z}}", template_format="mustache")
+        return ((a + b).template, (a + b).input_variables, (a + b).format(x=1), (a + "tail {t}").input_variables,
+                outcome(lambda: a + m), outcome(lambda: b + b), outcome(lambda: a + 3),
+                a.format_prompt(x=2).to_string(), norm(a.format_prompt(x=2).to_messages()),
+                norm(a.invoke("bare")), outcome(lambda: (a + b + "{t}").invoke("bare")),
+                outcome(lambda: a.invoke({})), a.get_name(), a == fw.PromptTemplate.from_template("{x} "), a == b)
+
+    same(scenario)
+
+
+def test_unknown_constructor_argument_is_a_difference():
+    # README table: LangChain ignores it silently; hookchain names it.
+    lc, hc = both(lambda fw: outcome(lambda: fw.PromptTemplate(template="{a}", partial_variable={"a": 1}).input_variables))
+    assert lc == ["a"] and hc == ("raised", "TypeError")
+
+
+def test_prompt_runs_fire_the_same_events():
+    def scenario(fw):
+        h = fw.fw.Recorder()
+        fw.PromptTemplate.from_template("{x}", metadata={"m": 1}, tags=["t"]).invoke({"x": 1}, config={"callbacks": [h], "tags": ["c"]})
+        fw.ChatPromptTemplate.from_messages([("human", "{x}")]).invoke({"x": 1}, config={"callbacks": [h], "run_name": "named"})
+        try:
+            fw.ChatPromptTemplate.from_messages([("human", "{x}")]).invoke({}, config={"callbacks": [h]})
+        except KeyError:
+            pass
+        asyncio.run(fw.ChatPromptTemplate.from_messages([("human", "{x}")]).ainvoke({"x": 2}, config={"callbacks": [h]}))
+        return [e[:6] for e in events(fw.fw, h.log)]
+
+    same(scenario)

@@ -188,7 +188,7 @@ class _StringImageMessagePromptTemplate(BaseMessagePromptTemplate):
             raise TemplateError(f"invalid template {template!r}: give a str or a list of parts")
         return cls(prompt=prompt, **kwargs)
 
-    from_template_file = BaseStringMessagePromptTemplate.from_template_file
+    from_template_file = BaseStringMessagePromptTemplate.__dict__["from_template_file"]
 
     @property
     def input_variables(self) -> list[str]:
