@@ -38,7 +38,7 @@ from hookchain import model_hooks
 from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, convert_to_messages, message_chunk_to_message
 from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from hookchain.prompt_values import PromptValue
-from hookchain.runnables.base import Runnable
+from hookchain.runnables.base import Runnable, _aclose, _close
 from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
 
 __all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
@@ -127,11 +127,17 @@ class BaseChatModel(Runnable, BaseModel):
         if _overrides(self, "_stream"):  # the sync stream, one chunk per thread hop
             it = self._stream(messages, stop, run_manager.get_sync() if run_manager else None, **kwargs)
             sentinel = object()
-            while True:
-                chunk = await run_in_executor(None, next, it, sentinel)
-                if chunk is sentinel:
-                    return
-                yield chunk
+            try:
+                while True:
+                    chunk = await run_in_executor(None, next, it, sentinel)
+                    if chunk is sentinel:
+                        return
+                    yield chunk
+            finally:
+                try:
+                    _close(it)
+                except ValueError:  # cancelled while a thread runs it: it ends there
+                    pass
         else:
             result = await self._agenerate(messages, stop, **kwargs)
             yield _to_chunk(result.generations[0])
@@ -326,27 +332,34 @@ class BaseChatModel(Runnable, BaseModel):
         rm = self._hc_configure(config, CallbackManager).on_chat_model_start(
             self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs))[0]
         chunks: list[ChatGenerationChunk] = []
-        call = None
+        call, it = None, None
         try:
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=False)
             if call is not None:
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
+            keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
+            it = self._hc_chunks(call, messages, stop, kwargs, rm)
             chunk_id = f"run-{rm.run_id}"
-            for chunk in self._hc_chunks(call, messages, stop, kwargs, rm):
+            for chunk in it:
                 if call is not None:
                     call.chunk(chunk)
                 rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
-                chunks.append(chunk)
+                if keep:
+                    chunks.append(chunk)
                 yield chunk.message
-            response = self._hc_streamed(chunks, rm.run_id)
-            if call is not None:
-                call.end(ChatResult(generations=response.generations[0]))
+            if keep:
+                response = self._hc_streamed(chunks, rm.run_id)
+                if call is not None:
+                    call.end(ChatResult(generations=response.generations[0]))
+                rm.on_llm_end(response)
         except BaseException as e:
-            if call is not None:
-                call.error(e)
-            rm.on_llm_error(e, response=self._hc_partial(chunks))
+            try:
+                _close(it)  # the model's own stream ends first
+            finally:
+                if call is not None:
+                    call.error(e)
+                rm.on_llm_error(e, response=self._hc_partial(chunks))
             raise
-        rm.on_llm_end(response)
 
     async def astream(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
         """Async ``stream``: ``_astream`` (native, else ``_stream`` in a thread, else
@@ -364,26 +377,29 @@ class BaseChatModel(Runnable, BaseModel):
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=True)
             if call is not None:
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
+            keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_achunks(call, messages, stop, kwargs, rm)
             chunk_id = f"run-{rm.run_id}"
             async for chunk in it:
                 if call is not None:
                     call.chunk(chunk)
                 await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
-                chunks.append(chunk)
+                if keep:
+                    chunks.append(chunk)
                 yield chunk.message
-            response = self._hc_streamed(chunks, rm.run_id)
-            if call is not None:
-                call.end(ChatResult(generations=response.generations[0]))
+            if keep:
+                response = self._hc_streamed(chunks, rm.run_id)
+                if call is not None:
+                    call.end(ChatResult(generations=response.generations[0]))
+                await rm.on_llm_end(response)
         except BaseException as e:
-            aclose = getattr(it, "aclose", None)
-            if aclose is not None:
-                await aclose()
-            if call is not None:
-                call.error(e)
-            await rm.on_llm_error(e, response=self._hc_partial(chunks))
+            try:
+                await _aclose(it)  # the model's own stream ends first (even if cancelled meanwhile)
+            finally:
+                if call is not None:
+                    call.error(e)
+                await rm.on_llm_error(e, response=self._hc_partial(chunks))
             raise
-        await rm.on_llm_end(response)
 
     def __repr__(self) -> str:
         # pydantic's repr would show every field; keep it short and secret-free.

@@ -100,6 +100,40 @@ async def _aclose(it: Any) -> None:
         await aclose()
 
 
+class _closing:
+    """``with _closing(it)``: ``it`` is closed on leaving, if it can be (as
+    ``contextlib.closing``, for any iterator)."""
+
+    __slots__ = ("it",)
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
+
+    def __enter__(self) -> Any:
+        return self.it
+
+    def __exit__(self, *exc: Any) -> None:
+        _close(self.it)
+
+
+class _aclosing:
+    """``async with _aclosing(it)``: ``it`` is closed on leaving, if it can be
+    (as ``contextlib.aclosing``, for any async iterator). An async generator
+    left unclosed would end its runs only when garbage collected: after its
+    parent's, and after ``aclose()`` of the outer stream returned."""
+
+    __slots__ = ("it",)
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
+
+    async def __aenter__(self) -> Any:
+        return self.it
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await _aclose(self.it)
+
+
 def _tap(rm: Any, aiter: AsyncIterator[Any]) -> AsyncIterator[Any]:
     # astream_events' handler observes the output stream of chain runs.
     for handler in rm.handlers:
@@ -236,8 +270,10 @@ class Runnable(ABC):
                 if chunks is not None:
                     chunks.append(chunk)
         except BaseException as e:
-            _close(it)
-            rm.on_chain_error(e)
+            try:
+                _close(it)  # its runs end before this one
+            finally:
+                rm.on_chain_error(e)
             raise
         if chunks is not None:
             rm.on_chain_end(_merge_all(chunks))
@@ -249,14 +285,18 @@ class Runnable(ABC):
         rm = await self._astart_chain(config, input)
         it = func(input, config, rm)
         chunks: Optional[list[Any]] = [] if rm.handlers else None  # the output only handlers see
+        stream = _tap(rm, it) if rm.handlers else it
         try:
-            async for chunk in _tap(rm, it):
+            async for chunk in stream:
                 yield chunk
                 if chunks is not None:
                     chunks.append(chunk)
         except BaseException as e:
-            await _aclose(it)
-            await rm.on_chain_error(e)
+            try:  # its runs end before this one (even if cancelled meanwhile)
+                await _aclose(stream)
+                await _aclose(it)
+            finally:
+                await rm.on_chain_error(e)
             raise
         if chunks is not None:
             await rm.on_chain_end(_merge_all(chunks))
@@ -331,9 +371,9 @@ class Runnable(ABC):
         """Async ``transform``."""
         chunks = [chunk async for chunk in input]
         if chunks:
-            final = _merge_all(chunks)
-            async for out in self.astream(final, config, **kwargs):
-                yield out
+            async with _aclosing(self.astream(_merge_all(chunks), config, **kwargs)) as outputs:
+                async for out in outputs:
+                    yield out
 
     def astream_events(
         self, input: Input, config: Optional[RunnableConfig] = None, *, version: str = "v2", **kwargs: Any,
@@ -436,10 +476,14 @@ class RunnableSequence(Runnable):
 
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
         def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
-            it: Iterator[Any] = iter((value,))
+            steps: list[Iterator[Any]] = [iter((value,))]
             for i, step in enumerate(self.steps):
-                it = step.transform(it, self._step_config(config, rm, i), **(kwargs if i == 0 else {}))
-            return it
+                steps.append(step.transform(steps[-1], self._step_config(config, rm, i), **(kwargs if i == 0 else {})))
+            try:
+                yield from steps[-1]
+            finally:  # every step's run ends before the sequence's, the last step's first
+                for it in reversed(steps):
+                    _close(it)
 
         return self._stream_with_config(run, input, config)
 
@@ -448,18 +492,22 @@ class RunnableSequence(Runnable):
         if chunks:
             yield from self.stream(_merge_all(chunks), config, **kwargs)
 
-    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         async def source(value: Any) -> AsyncIterator[Any]:
             yield value
 
-        def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
-            it: AsyncIterator[Any] = source(value)
+        async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+            steps: list[AsyncIterator[Any]] = [source(value)]
             for i, step in enumerate(self.steps):
-                it = step.atransform(it, self._step_config(config, rm, i), **(kwargs if i == 0 else {}))
-            return it
+                steps.append(step.atransform(steps[-1], self._step_config(config, rm, i), **(kwargs if i == 0 else {})))
+            try:
+                async for chunk in steps[-1]:
+                    yield chunk
+            finally:  # every step's run ends before the sequence's, the last step's first
+                for it in reversed(steps):
+                    await _aclose(it)
 
-        async for chunk in self._astream_with_config(run, input, config):
-            yield chunk
+        return self._astream_with_config(run, input, config)
 
 
 def _accepts_config(func: Callable[..., Any]) -> bool:
@@ -562,7 +610,7 @@ class RunnableLambda(Runnable):
 
         yield from self._stream_with_config(run, input, config)
 
-    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         if not self._is_agen:
             # One chunk, but as a streamed run (as LangChain), so that
             # astream_events reports it with on_chain_stream.
@@ -572,21 +620,21 @@ class RunnableLambda(Runnable):
                 else:
                     yield await run_in_executor(None, self._run, value, config, rm)
 
-            async for chunk in self._astream_with_config(one, input, config):
-                yield chunk
-            return
+            return self._astream_with_config(one, input, config)
 
         async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
             child = self._child(config, rm)
-            token = var_child_runnable_config.set(child)
+            previous = var_child_runnable_config.set(child).old_value
             try:
-                async for chunk in self.afunc(*self._args(value, child)):
-                    yield chunk
+                async with _aclosing(self.afunc(*self._args(value, child))) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
             finally:
-                var_child_runnable_config.reset(token)
+                # Not reset(token): closing from the garbage collector's task
+                # runs this in another context.
+                var_child_runnable_config.set(None if previous is contextvars.Token.MISSING else previous)
 
-        async for chunk in self._astream_with_config(run, input, config):
-            yield chunk
+        return self._astream_with_config(run, input, config)
 
 
 class RunnableParallel(Runnable):
@@ -638,8 +686,9 @@ class RunnableParallel(Runnable):
             branches = self._branch_configs(config, rm)
             if len(branches) == 1:
                 key, step, cfg = branches[0]
-                for chunk in step.stream(value, cfg):
-                    yield {key: chunk}
+                with _closing(step.stream(value, cfg)) as chunks:
+                    for chunk in chunks:
+                        yield {key: chunk}
                 return
             queue: "Queue[Any]" = Queue()
             stop = threading.Event()
@@ -678,7 +727,7 @@ class RunnableParallel(Runnable):
 
         return self._stream_with_config(run, input, config)
 
-    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
         """Async ``stream``: one task per branch, chunks yielded as they arrive."""
 
         async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[dict[str, Any]]:
@@ -687,8 +736,9 @@ class RunnableParallel(Runnable):
 
             async def pump(key: str, step: Runnable, cfg: RunnableConfig) -> None:
                 try:
-                    async for chunk in step.astream(value, cfg):
-                        await queue.put((key, chunk, None))
+                    async with _aclosing(step.astream(value, cfg)) as chunks:
+                        async for chunk in chunks:
+                            await queue.put((key, chunk, None))
                 except Exception as e:  # noqa: BLE001 - handed to the consumer
                     await queue.put((key, None, e))
                 finally:
@@ -711,8 +761,7 @@ class RunnableParallel(Runnable):
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
 
-        async for chunk in self._astream_with_config(run, input, config):
-            yield chunk
+        return self._astream_with_config(run, input, config)
 
 
 RunnableMap = RunnableParallel
@@ -806,16 +855,16 @@ class RunnableBinding(Runnable):
         configs = [self._merge(c) for c in get_config_list(config, len(inputs))] if inputs else []
         return await self.bound.abatch(inputs, configs, return_exceptions=return_exceptions, **{**self.kwargs, **kwargs})
 
+    # The bound runnable's own iterators, handed out as they are: closing one
+    # closes the bound runnable's runs at once.
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
-        yield from self.bound.stream(input, self._merge(config), **{**self.kwargs, **kwargs})
+        return self.bound.stream(input, self._merge(config), **{**self.kwargs, **kwargs})
 
-    async def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
-        async for chunk in self.bound.astream(input, self._merge(config), **{**self.kwargs, **kwargs}):
-            yield chunk
+    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        return self.bound.astream(input, self._merge(config), **{**self.kwargs, **kwargs})
 
     def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
-        yield from self.bound.transform(input, self._merge(config), **{**self.kwargs, **kwargs})
+        return self.bound.transform(input, self._merge(config), **{**self.kwargs, **kwargs})
 
-    async def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
-        async for chunk in self.bound.atransform(input, self._merge(config), **{**self.kwargs, **kwargs}):
-            yield chunk
+    def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        return self.bound.atransform(input, self._merge(config), **{**self.kwargs, **kwargs})

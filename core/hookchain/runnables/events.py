@@ -16,6 +16,7 @@ from typing import Any, AsyncIterator, Optional, Sequence
 from uuid import UUID
 
 from hookchain.callbacks.base import AsyncCallbackHandler
+from hookchain.runnables.base import _aclosing
 from hookchain.runnables.config import RunnableConfig, ensure_config
 
 _DONE = object()
@@ -155,11 +156,12 @@ class _EventStreamHandler(AsyncCallbackHandler):
         self._send("on_custom_event", run_id, custom, data)
 
     async def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        async for chunk in output:
-            info = self.runs.get(run_id)
-            if info is not None and info.kind in ("chain", "parser"):
-                self._send(f"on_{info.kind}_stream", run_id, info, {"chunk": chunk})
-            yield chunk
+        async with _aclosing(output):
+            async for chunk in output:
+                info = self.runs.get(run_id)
+                if info is not None and info.kind in ("chain", "parser"):
+                    self._send(f"on_{info.kind}_stream", run_id, info, {"chunk": chunk})
+                yield chunk
 
 
 async def astream_events(
@@ -198,8 +200,9 @@ async def astream_events(
 
     async def drive() -> None:
         try:
-            async for _ in runnable.astream(input, config, **kwargs):
-                pass
+            async with _aclosing(runnable.astream(input, config, **kwargs)) as stream:
+                async for _ in stream:
+                    pass
         finally:
             handler._put(_DONE)  # after any event still being handed over
 
