@@ -427,3 +427,67 @@ def test_prompt_runs_fire_the_same_events():
         return [e[:6] for e in events(fw.fw, h.log)]
 
     same(scenario)
+
+
+# --------------------------------------------------------------------------- #
+# Composition, containers, equality
+# --------------------------------------------------------------------------- #
+
+def test_chat_template_addition():
+    def scenario(fw):
+        base = fw.ChatPromptTemplate.from_messages([("system", "{a}")]).partial(a="A")
+        other = fw.ChatPromptTemplate.from_messages([("human", "{b}")]).partial(b="B")
+        results = []
+        for right in (other, fw.AIMessage(content="ai"), fw.HumanMessagePromptTemplate.from_template("{c}"),
+                      [("human", "{d}"), ("ai", "x")], ("human", "{d}"), "str {e}", fw.MessagesPlaceholder("h")):
+            total = base + right
+            results.append((type(total).__name__, len(total), total.input_variables, sorted(total.partial_variables)))
+        msg_plus = fw.SystemMessage(content="s") + "then {q}"
+        tmpl_plus = fw.SystemMessagePromptTemplate.from_template("{s}") + fw.HumanMessage(content="h")
+        return (results, norm((base + other).format_messages()), outcome(lambda: base + 3),
+                type(msg_plus).__name__, msg_plus.input_variables, norm(msg_plus.format_messages(q=1)),
+                type(tmpl_plus).__name__, norm(tmpl_plus.format_messages(s=2)))
+
+    same(scenario)
+
+
+def test_chat_template_as_a_container():
+    def scenario(fw):
+        p = fw.ChatPromptTemplate.from_messages([("system", "{a}"), ("human", "{b}"), fw.AIMessage(content="c")]).partial(a="A")
+        first, last = p[0], p[-1]
+        sliced = p[1:]
+        stepped = p[::2]
+        p.append(("human", "{d}"))
+        p.extend([fw.HumanMessage(content="e"), ("placeholder", "{h}")])
+        return (type(first).__name__, norm(first.format_messages(a=1)), norm(last), type(sliced).__name__, len(sliced),
+                sliced.input_variables, sorted(sliced.partial_variables), len(stepped), stepped.input_variables, len(p),
+                norm(p.format_messages(b=1, d=2)), outcome(lambda: p[10]))
+
+    same(scenario)
+
+
+def test_appended_variables_are_input_variables():
+    # README table: LangChain leaves input_variables stale after append/extend
+    # (and invoke then fails inside formatting); hookchain updates them.
+    def scenario(fw):
+        p = fw.ChatPromptTemplate.from_messages([("human", "{a}")])
+        p.append(("human", "{new}"))
+        return p.input_variables, outcome(lambda: p.invoke({"a": 1}))
+
+    lc, hc = both(scenario)
+    assert lc == (["a"], ("raised", "KeyError")) and hc == (["a", "new"], ("raised", "KeyError"))
+
+
+def test_value_equality():
+    def scenario(fw):
+        def make():
+            return fw.ChatPromptTemplate.from_messages([("system", "{a}"), fw.MessagesPlaceholder("h"), ("human", "{b}")])
+
+        return (make() == make(), make() == make().partial(a=1), make()[0] == make()[0], make()[0] == make()[2],
+                fw.MessagesPlaceholder("h") == fw.MessagesPlaceholder("h"), fw.MessagesPlaceholder("h") == fw.MessagesPlaceholder("h", optional=True),
+                fw.PromptTemplate.from_template("{x}") == fw.PromptTemplate.from_template("{x}"),
+                fw.PromptTemplate.from_template("{x}") == fw.PromptTemplate.from_template("{x}", template_format="jinja2"),
+                fw.ChatPromptTemplate.from_template("{x}") == fw.ChatPromptTemplate.from_messages([("human", "{x}")]),
+                make() == "not a template")
+
+    assert same(scenario) == (True, False, True, False, True, False, True, False, True, False)
