@@ -491,3 +491,17 @@ def test_value_equality():
                 make() == "not a template")
 
     assert same(scenario) == (True, False, True, False, True, False, True, False, True, False)
+
+
+def test_pretty_repr_and_print(capsys):
+    def scenario(fw):
+        p = fw.ChatPromptTemplate.from_messages([
+            ("system", "Be {style}."), fw.MessagesPlaceholder("h"), ("human", [{"type": "text", "text": "{q}"}, "and {r}"]),
+            fw.AIMessage(content="ok"), fw.ChatMessagePromptTemplate.from_template("{x}", role="critic"),
+            ("human", "{{literal}} {y}"),
+        ])
+        p.pretty_print()
+        s = fw.PromptTemplate.from_template("a {b} {c}", partial_variables={"c": "C"})
+        return p.pretty_repr(), s.pretty_repr(), capsys.readouterr().out
+
+    same(scenario)

@@ -149,3 +149,10 @@ class BasePromptTemplate(Runnable):
 
     async def aformat(self, **kwargs: Any) -> Any:
         return self.format(**kwargs)
+
+    def pretty_repr(self, html: bool = False) -> str:
+        """A human-readable rendering (as LangChain's); ``html`` makes titles bold."""
+        raise NotImplementedError
+
+    def pretty_print(self) -> None:
+        print(self.pretty_repr())

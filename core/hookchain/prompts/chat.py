@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Optional, Sequence, Union
 
 from hookchain.errors import PromptInputError, TemplateError
 from hookchain.messages import AIMessage, BaseMessage, ChatMessage, HumanMessage, SystemMessage, convert_to_messages
+from hookchain.messages.base import get_msg_title_repr
 from hookchain.prompt_values import ChatPromptValue
 from hookchain.prompts.base import BasePromptTemplate
 from hookchain.prompts.dict import DictPromptTemplate
@@ -75,6 +76,9 @@ class MessagesPlaceholder(BaseMessagePromptTemplate):
             )
         messages = convert_to_messages(value)
         return messages[-self.n_messages:] if self.n_messages else messages
+
+    def pretty_repr(self, html: bool = False) -> str:
+        return get_msg_title_repr("Messages Placeholder", bold=html) + "\n\n{" + self.variable_name + "}"
 
 
 def _new_message(cls: type[BaseMessage], content: Any, additional_kwargs: dict[str, Any], **fields: Any) -> BaseMessage:
@@ -439,6 +443,10 @@ class ChatPromptTemplate(BaseChatPromptTemplate):
 
     def __len__(self) -> int:
         return len(self.messages)
+
+    def pretty_repr(self, html: bool = False) -> str:
+        """Each entry's ``pretty_repr``, blank-line separated (as LangChain's)."""
+        return "\n\n".join(m.pretty_repr(html=html) for m in self.messages)
 
     def append(self, message: MessageLikeRepresentation) -> None:
         """Add one entry (any form ``from_messages`` takes); ``input_variables``

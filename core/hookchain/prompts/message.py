@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hookchain.messages import BaseMessage
+from hookchain.messages.base import get_msg_title_repr
 
 if TYPE_CHECKING:
     from hookchain.prompts.chat import ChatPromptTemplate
@@ -29,6 +30,17 @@ class BaseMessagePromptTemplate:
 
     async def aformat_messages(self, **kwargs: Any) -> list[BaseMessage]:
         return self.format_messages(**kwargs)
+
+    def _title(self, html: bool) -> str:
+        return get_msg_title_repr(type(self).__name__.replace("MessagePromptTemplate", " Message"), bold=html)
+
+    def pretty_repr(self, html: bool = False) -> str:
+        """A title line, then the template (as LangChain's); ``html`` makes the title bold."""
+        parts = self.prompt if isinstance(self.prompt, list) else [self.prompt]  # type: ignore[attr-defined]
+        return self._title(html) + "\n\n" + "\n\n".join(p.pretty_repr(html=html) for p in parts)
+
+    def pretty_print(self) -> None:
+        print(self.pretty_repr())
 
     def __add__(self, other: Any) -> "ChatPromptTemplate":
         """A ``ChatPromptTemplate`` of this template followed by ``other`` (as LangChain's)."""

@@ -237,3 +237,7 @@ class StringPromptTemplate(BasePromptTemplate):
 
     async def aformat_prompt(self, **kwargs: Any) -> StringPromptValue:
         return StringPromptValue(await self.aformat(**kwargs))
+
+    def pretty_repr(self, html: bool = False) -> str:
+        """The template with each input variable shown as ``{name}`` (as LangChain's)."""
+        return self.format(**{name: "{" + name + "}" for name in self.input_variables})
