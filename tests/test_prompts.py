@@ -80,3 +80,87 @@ def test_huge_format_widths_are_rejected_when_built(bad):
 def test_nested_fields_in_format_specs_are_rejected():
     with pytest.raises(TemplateError, match=r"\{x:\{w\}\}.*nested fields"):
         PromptTemplate.from_template("{x:{w}}")
+
+
+# -- clear errors for bad templates and arguments ------------------------------ #
+
+@pytest.mark.parametrize("entry,message", [
+    (("robot", "x"), "unknown message role 'robot'; use one of: human, user, ai, assistant, system, placeholder"),
+    ({"role": "user"}, "a message dict must have exactly the keys 'role' and 'content', got ['role']"),
+    (("placeholder", "history"), "a placeholder must be a variable name in braces, like '{history}', got 'history'"),
+    (("placeholder", ["{h}", "yes"]), "a placeholder's optional flag must be a bool, got 'yes'"),
+    (42, "cannot use 42 in a ChatPromptTemplate; pass a str, a (role, template) tuple"),
+    (("human", [{"type": "image_url", "image_url": "{a}{b}"}]), "an image url template may use one variable, got ['a', 'b']"),
+])
+def test_bad_entries_are_named(entry, message):
+    with pytest.raises(TemplateError) as info:
+        ChatPromptTemplate.from_messages([entry])
+    assert message in str(info.value)
+
+
+def test_unknown_arguments_are_named():
+    with pytest.raises(TypeError, match=r"PromptTemplate got unknown argument\(s\) \['partial_variable'\]; allowed: .*partial_variables"):
+        PromptTemplate("{a}", partial_variable={"a": 1})
+    with pytest.raises(TypeError, match=r"ChatPromptTemplate got unknown argument\(s\) \['partials'\]"):
+        ChatPromptTemplate([("human", "{a}")], partials={})
+
+
+def test_validation_errors_name_the_variables():
+    with pytest.raises(TemplateError, match=r"uses variable\(s\) \['c'\] that are not in input_variables \['a'\]"):
+        PromptTemplate("{a} {c}", input_variables=["a"], validate_template=True)
+    with pytest.raises(TemplateError, match=r"input_variables \['a'\] do not match the variables the messages use \['a', 'b'\]"):
+        ChatPromptTemplate([("system", "{a}"), ("human", "{b}")], input_variables=["a"], validate_template=True)
+    with pytest.raises(TemplateError, match="needs input_variables"):
+        PromptTemplate("{a}", validate_template=True)
+    with pytest.raises(TemplateError, match="a variable cannot be named 'stop'"):
+        PromptTemplate("{stop}")
+    with pytest.raises(TemplateError, match="unknown template_format 'fstring'; use one of: f-string, mustache, jinja2"):
+        PromptTemplate("{a}", template_format="fstring")
+
+
+def test_missing_variables_are_named_in_every_part():
+    with pytest.raises(PromptInputError, match=r"missing variable\(s\) 'a', 'b'"):
+        PromptTemplate("{a} {b}").format()
+    multipart = ChatPromptTemplate.from_messages([("human", [{"type": "text", "text": "{a}"}, {"type": "image_url", "image_url": "{img}"}])])
+    with pytest.raises(PromptInputError, match=r"missing variable\(s\) 'a', 'img'"):
+        multipart.invoke({})
+    with pytest.raises(PromptInputError, match=r"missing variable\(s\) 'img'"):
+        multipart.messages[0].format(a=1)
+
+
+def test_mustache_values_are_plain_data():
+    class Item:
+        def __init__(self):
+            self.touched = False
+
+        def __getattr__(self, name):
+            self.touched = True
+            raise AttributeError(name)
+
+        def __str__(self):
+            return "item"
+
+    item = Item()
+    p = PromptTemplate("{{x}} {{x.anything}} {{#x}}[{{anything}}]{{/x}}", template_format="mustache")
+    assert p.format(x=item) == "item  []" and not item.touched
+    assert p.input_variables == ["x"]
+
+
+def test_jinja2_and_mustache_templates_compile_once():
+    from hookchain.prompts.string import compile_template
+
+    assert compile_template("{{ a }}", "jinja2") is compile_template("{{ a }}", "jinja2")
+    assert PromptTemplate("{{a}}", template_format="mustache")._compiled is PromptTemplate("{{a}}", template_format="mustache")._compiled
+
+
+def test_partial_callables_are_called_at_each_format():
+    counter = iter(range(100))
+    p = PromptTemplate("{n} {x}").partial(n=lambda: next(counter))
+    assert [p.format(x="a"), p.format(x="b")] == ["0 a", "1 b"]
+    assert p.input_variables == ["x"]
+
+
+def test_optional_placeholder_may_be_left_out():
+    p = ChatPromptTemplate.from_messages([MessagesPlaceholder("h", optional=True), ("human", "{q}")])
+    assert p.invoke("bare value").to_messages() == [HumanMessage("bare value")]
+    assert p.invoke({"q": "x", "h": [AIMessage("a")]}).to_messages() == [AIMessage("a"), HumanMessage("x")]
