@@ -35,17 +35,24 @@ class Cli:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKCHAIN_") or k == "HOOKCHAIN_DISABLE_PLUGINS"}
 
     def __call__(self, *args: str, input: bytes | str | None = None, env: dict[str, str] | None = None,
-                 command: list[str] | None = None) -> subprocess.CompletedProcess:
+                 command: list[str] | None = None, merged: bool = False) -> subprocess.CompletedProcess:
+        """Run and wait; ``merged``: stderr goes to the stdout pipe (``2>&1``)."""
         if isinstance(input, str):
             input = input.encode("utf-8")
         proc = subprocess.run(
             [*(command or [sys.executable, "-m", "hookchain.cli"]), *args],
             cwd=self.cwd, env={**self.env, **(env or {})}, input=input if input is not None else b"",
-            capture_output=True, timeout=60,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT if merged else subprocess.PIPE, timeout=60,
         )
         proc.stdout = proc.stdout.decode("utf-8")
-        proc.stderr = proc.stderr.decode("utf-8")
+        proc.stderr = (proc.stderr or b"").decode("utf-8")
         return proc
+
+    def start(self, *args: str, env: dict[str, str] | None = None, **popen: object) -> subprocess.Popen:
+        """Start without waiting (stdin, stdout and stderr are pipes unless given)."""
+        streams = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
+        return subprocess.Popen([sys.executable, "-m", "hookchain.cli", *args], cwd=self.cwd,
+                                env={**self.env, **(env or {})}, **streams)
 
 
 @pytest.fixture
@@ -67,6 +74,13 @@ def ok(proc: subprocess.CompletedProcess) -> str:
     return proc.stdout
 
 
+def answer(proc: subprocess.CompletedProcess) -> str:
+    """stdout of a successful run; handler lines may be on stderr."""
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
 def one_line_error(proc: subprocess.CompletedProcess, code: int = 1) -> str:
     """The single ``Error: ...`` line of a failed command (no traceback)."""
     assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
@@ -81,8 +95,9 @@ def one_line_error(proc: subprocess.CompletedProcess, code: int = 1) -> str:
 # hookchain run
 # --------------------------------------------------------------------------- #
 
-#: hookchain run "Tell me a joke about {animal}" --var animal=bears, default config.
-#: The streamed answer is on its own line between the model's start and end lines.
+#: hookchain run "Tell me a joke about {animal}" --var animal=bears, default config,
+#: as a terminal shows it (stdout and stderr merged): the streamed answer (stdout)
+#: is on its own line between the model's start and end lines (stderr).
 DEFAULT_RUN = [
     "Chain RunnableSequence started",
     "Chain ChatPromptTemplate started",
@@ -109,8 +124,75 @@ def assert_lines(out: str, expected: list) -> None:
 
 
 def test_run_without_config_uses_the_embedded_default(cli):
-    out = ok(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears"))
-    assert_lines(out, DEFAULT_RUN)
+    assert_lines(answer(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears", merged=True)), DEFAULT_RUN)
+
+
+def test_stdout_carries_only_the_answer_handler_lines_go_to_stderr(cli):
+    proc = cli("run", "Tell me a joke about {animal}", "--var", "animal=bears")
+    assert answer(proc) == JOKE + "\n"
+    assert_lines(proc.stderr, [line for line in DEFAULT_RUN if line != JOKE])
+
+
+def test_stdout_handler_named_on_the_command_line_does_not_repeat_the_answer(cli, quiet):
+    # With a config that has no [handlers.stdout], --handler stdout takes the
+    # embedded default config's options (runs = true, tokens = false).
+    proc = cli("run", "Hello world", "--handler", "stdout", "--config", str(quiet))
+    assert answer(proc) == "Hello wor\n"
+    lines = proc.stderr.splitlines()
+    assert lines[lines.index("Chat model started") + 1].startswith("Chat model ended, response: ")
+    # Tokens asked for explicitly are printed by the handler on stderr.
+    (quiet.parent / "tokens.toml").write_text('model = "echo"\n[models.echo]\nn = 5\n[handlers.stdout]\ntoken_format = "<{token}>"\n')
+    proc = cli("run", "Hello world", "--config", "tokens.toml")
+    assert (answer(proc), proc.stderr) == ("Hello\n", "<H><e><l><l><o><>\n")
+
+
+def test_print_in_a_handler_goes_to_stderr(cli, tmp_path, quiet):
+    site = tmp_path / "site"
+    info = site / "hookchain_printer-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hookchain-printer\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[hookchain]\nprinter = hc_cli_printer\n")
+    (site / "hc_cli_printer.py").write_text(
+        "import hookchain\nfrom hookchain.callbacks import BaseCallbackHandler\nprint('imported')\n"
+        "class Printer(BaseCallbackHandler):\n"
+        "    def on_llm_new_token(self, token, **kwargs):\n        print(f'token {token!r}')\n"
+        "@hookchain.hookimpl\ndef register_handlers(register):\n    register('printer', Printer)\n"
+    )
+    proc = cli("run", "Hi", "--handler", "printer", "--config", str(quiet), env={"PYTHONPATH": str(site)})
+    assert answer(proc) == "Hi\n"
+    assert proc.stderr.splitlines() == ["imported", "token 'H'", "token 'i'", "token ''"]
+
+
+def test_broken_pipe_ends_quietly_with_status_141(cli, quiet):
+    # Like `hookchain run ... | head -c 3`: the reader leaves while the answer
+    # (longer than a pipe's buffer) is still streaming.
+    proc = cli.start("run", "-", "--config", str(quiet), "-o", "n=200000")
+    proc.stdin.write(b"x" * 200_000)
+    proc.stdin.close()
+    assert proc.stdout.read(3) == b"xxx"
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert stderr == ""
+    # Nobody reading at all (`| true`): the same.
+    read, write = os.pipe()
+    os.close(read)
+    proc = cli.start("run", "hello", "--config", str(quiet), stdout=write)
+    os.close(write)
+    assert (proc.wait(timeout=60), proc.stderr.read()) == (141, b"")
+
+
+def test_broken_pipe_with_handlers_prints_no_handler_error(cli, tmp_path):
+    with (tmp_path / "stderr").open("w+b") as err:  # a file: the run lines hold the 200 kB prompt
+        proc = cli.start("run", "-", "-o", "n=200000", stderr=err)
+        proc.stdin.write(b"x" * 200_000)
+        proc.stdin.close()
+        assert proc.stdout.read(3) == b"xxx"
+        proc.stdout.close()
+        assert proc.wait(timeout=60) == 141
+    lines = (tmp_path / "stderr").read_text().splitlines()
+    # The handler reports the cut run as LangChain does (on_llm_error with GeneratorExit), nothing else.
+    assert lines[-3:] == ["Chat model started", "Chat model failed: GeneratorExit()", "Chain failed: GeneratorExit()"]
 
 
 def test_run_with_config_file(cli, quiet):
@@ -125,7 +207,7 @@ def test_model_and_option(cli, quiet):
 
 
 def test_model_option_with_the_default_config(cli):
-    out = ok(cli("run", JOKE, "-m", "echo", "-o", "n=4"))
+    out = answer(cli("run", JOKE, "-m", "echo", "-o", "n=4", merged=True))
     lines = out.splitlines()
     assert lines[lines.index("Chat model started") + 1] == "Tell"
 
@@ -135,7 +217,7 @@ def test_no_stream(cli, quiet):
 
 
 def test_no_stream_with_the_default_config_prints_the_answer_last(cli):
-    out = mask(ok(cli("run", JOKE, "--no-stream")))
+    out = mask(answer(cli("run", JOKE, "--no-stream", merged=True)))
     lines = out.splitlines()
     assert lines[-1] == JOKE
     i = lines.index("Chat model started")
@@ -146,8 +228,9 @@ def test_no_stream_with_the_default_config_prints_the_answer_last(cli):
 def test_system_message(cli, quiet):
     # The echo model answers with the last message: the template, not the system message.
     assert ok(cli("run", "Hi there", "--system", "Be brief", "--config", str(quiet))) == "Hi there\n"
-    out = ok(cli("run", "Hi there", "--system", "Be brief", "--no-stream"))
-    assert "Chain ended, outputs: messages=[SystemMessage(content='Be brief'), HumanMessage(content='Hi there')]" in out.splitlines()
+    proc = cli("run", "Hi there", "--system", "Be brief", "--no-stream")
+    assert answer(proc) == "Hi there\n"
+    assert "Chain ended, outputs: messages=[SystemMessage(content='Be brief'), HumanMessage(content='Hi there')]" in proc.stderr.splitlines()
 
 
 def test_system_message_is_not_a_template(cli, quiet):
@@ -190,7 +273,8 @@ def test_missing_variable_names_it(cli, quiet):
 def test_missing_variable_with_the_default_handler(cli):
     proc = cli("run", "Tell me a joke about {animal}")
     assert "missing variable(s) 'animal'" in one_line_error(proc)
-    assert proc.stdout.splitlines()[-1].startswith("Chain failed: PromptInputError(")
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines()[-2].startswith("Chain failed: PromptInputError(")
 
 
 def test_unknown_option(cli, quiet):
@@ -259,19 +343,20 @@ def test_config_precedence(cli, tmp_path):
     (tmp_path / "hookchain.toml").unlink()
     assert ok(cli("run", JOKE)) == "T\n"
     (tmp_path / "pyproject.toml").unlink()
-    assert_lines(ok(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears")), DEFAULT_RUN)
+    assert_lines(answer(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears", merged=True)), DEFAULT_RUN)
 
 
 def test_empty_hookchain_config_means_the_embedded_default(cli, tmp_path):
     (tmp_path / "hookchain.toml").write_text('model = "echo"\n[models.echo]\nn = 2\n')
-    out = ok(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears", env={"HOOKCHAIN_CONFIG": ""}))
+    out = answer(cli("run", "Tell me a joke about {animal}", "--var", "animal=bears", env={"HOOKCHAIN_CONFIG": ""}, merged=True))
     assert_lines(out, DEFAULT_RUN)
 
 
 def test_handler_named_on_the_command_line_is_not_doubled(cli):
     # The default config already enables stdout; --handler stdout adds nothing.
-    out = ok(cli("run", "hi", "--handler", "stdout", "--no-stream"))
-    assert out.splitlines().count("Chat model started") == 1
+    proc = cli("run", "hi", "--handler", "stdout", "--no-stream")
+    assert answer(proc) == "hi\n"
+    assert proc.stderr.splitlines().count("Chat model started") == 1
 
 
 def test_unknown_handler_on_the_command_line(cli, quiet):

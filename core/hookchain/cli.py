@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
-from typing import Any, Optional
+from typing import Any, Iterator, NoReturn, Optional, TextIO
 
 import click
 
@@ -69,6 +70,81 @@ def main() -> None:
     """hookchain: prompt -> model pipelines with plugin models and handlers."""
 
 
+class _Output:
+    """stdout carries only the answer: while ``hookchain run`` runs, whatever
+    else writes to ``sys.stdout`` or ``sys.stderr`` (handlers, plugins,
+    warnings) goes to stderr.
+
+    When stdout and stderr are the same terminal, pipe or file (``2>&1``), a
+    line written to one first ends an unfinished line of the other, so the
+    streamed answer and handler lines never share a line.
+    """
+
+    def __init__(self) -> None:
+        self.out, self.err = sys.stdout, sys.stderr
+        try:
+            self.shared = os.path.samestat(os.fstat(self.out.fileno()), os.fstat(self.err.fileno()))
+        except (AttributeError, OSError, ValueError):  # not real files (e.g. click's CliRunner)
+            self.shared = False
+        self._open: Any = None  # the stream whose last line is unfinished
+
+    def write(self, stream: TextIO, text: str) -> None:
+        if not text:
+            return
+        if self.shared:
+            if self._open is not None and self._open is not stream:
+                self._open.write("\n")
+                self._open.flush()
+            self._open = None if text.endswith("\n") else stream
+        stream.write(text)
+        if self.shared or stream is self.out:
+            stream.flush()
+
+    def answer(self, text: str) -> None:
+        self.write(self.out, text)
+
+    def end_answer(self) -> None:
+        """End the answer's line (unless a handler line already did, on a shared terminal)."""
+        if not self.shared or self._open is self.out:
+            self.write(self.out, "\n")
+
+    @contextlib.contextmanager
+    def redirected(self) -> Iterator[None]:
+        """``sys.stdout`` and ``sys.stderr`` both write to stderr, through ``write``."""
+        side = _Stderr(self)
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = side  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+
+
+class _Stderr:
+    """The file object handed out as ``sys.stdout``/``sys.stderr`` during a run."""
+
+    def __init__(self, output: _Output) -> None:
+        self._output = output
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # as a text stream does (click probes with b"")
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._output.write(self._output.err, text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding...
+        return getattr(self._output.err, name)
+
+
+def _end_on_broken_pipe() -> NoReturn:
+    """The reader of stdout left (``hookchain run ... | head -c 3``): end quietly
+    with status 141, as a Unix tool killed by SIGPIPE (128 + 13)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the exit-time flush must not fail again
+    sys.exit(141)
+
+
 @main.command()
 @click.argument("template")
 @click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="A template variable.")
@@ -81,9 +157,16 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(template: str, variables: tuple[str, ...], model_name: Optional[str], options: tuple[str, ...],
         handler_names: tuple[str, ...], system: Optional[str], no_stream: bool, config_path: Optional[str], debug: bool) -> None:
-    """Render TEMPLATE ('-' reads stdin) and stream the model's answer."""
+    """Render TEMPLATE ('-' reads stdin) and stream the model's answer.
+
+    The answer goes to stdout, alone; handler output goes to stderr."""
+    output = _Output()
     try:
-        _run(template, _pairs(variables, "--var"), model_name, _pairs(options, "-o"), handler_names, system, no_stream, config_path)
+        with output.redirected():
+            _run(output, template, _pairs(variables, "--var"), model_name, _pairs(options, "-o"), handler_names,
+                 system, no_stream, config_path)
+    except BrokenPipeError:
+        _end_on_broken_pipe()
     except (HookchainError, TypeError, ValueError) as e:
         if debug:
             raise
@@ -93,11 +176,11 @@ def run(template: str, variables: tuple[str, ...], model_name: Optional[str], op
         sys.exit(130)
 
 
-def _run(template: str, variables: dict[str, str], model_name: Optional[str], options: dict[str, str],
+def _run(output: _Output, template: str, variables: dict[str, str], model_name: Optional[str], options: dict[str, str],
          handler_names: tuple[str, ...], system: Optional[str], no_stream: bool, config_path: Optional[str]) -> None:
     from hookchain import config as cfg
     from hookchain.messages import SystemMessage
-    from hookchain.plugins import get_handler, get_model
+    from hookchain.plugins import get_model
     from hookchain.prompts import ChatPromptTemplate
 
     config = cfg.load(config_path) if config_path else cfg.find()
@@ -113,8 +196,12 @@ def _run(template: str, variables: dict[str, str], model_name: Optional[str], op
     for name in handler_names:
         if name not in config.handlers:
             from hookchain.callbacks import enable_handler
+            from hookchain.plugins import get_handler
 
-            enable_handler(get_handler(name))
+            # A handler the config does not enable gets the embedded default
+            # config's options for it, if any (stdout: run lines, no tokens,
+            # since the answer itself is already streamed to stdout).
+            enable_handler(get_handler(name, **cfg.load_default().handlers.get(name, {})))
     if template == "-":
         template = _read_stdin().removesuffix("\n")
     model_name = model_name or config.model
@@ -125,15 +212,15 @@ def _run(template: str, variables: dict[str, str], model_name: Optional[str], op
     prompt = ChatPromptTemplate.from_messages([*parts, ("human", template)])
     chain = prompt | model
     if no_stream:
-        click.echo(chain.invoke(variables).text)
+        output.answer(chain.invoke(variables).text)
+        output.end_answer()
         return
     # closing(): an interrupt (Ctrl-C) or a closed pipe ends every open run
     # with an error event and closes the model's stream at once.
     with contextlib.closing(chain.stream(variables)) as stream:
         for chunk in stream:
-            click.echo(chunk.text, nl=False)
-            sys.stdout.flush()
-    click.echo()
+            output.answer(chunk.text)
+    output.end_answer()
 
 
 def _plugins_table(as_json: bool) -> None:

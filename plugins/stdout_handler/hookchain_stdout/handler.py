@@ -1,6 +1,10 @@
 """A handler that prints to stdout: streamed tokens (seed 000's
 ``MyCustomHandler``) and, with ``runs=True``, the run lines of seed 003's
-``LoggingHandler``."""
+``LoggingHandler``.
+
+In Python it prints to ``sys.stdout`` (looked up at each write, so redirection
+works), as LangChain's ``StdOutCallbackHandler`` does. Under ``hookchain run``
+that is stderr: the command's stdout carries only the answer."""
 
 import sys
 from typing import Any, Dict, List, Optional, TextIO
@@ -48,8 +52,8 @@ class StdOutHandler(BaseCallbackHandler):
         print(text, file=self.file, flush=True)
 
     def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
-        self._streamed.add(run_id)
         if self.tokens:
+            self._streamed.add(run_id)
             self.file.write(self.token_format.replace("{token}", token))
             self.file.flush()
 
