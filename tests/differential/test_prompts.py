@@ -61,12 +61,6 @@ F_STRINGS = [
 ]
 
 
-@pytest.mark.parametrize("template,values", F_STRINGS)
-def test_f_string(template, values):
-    same(lambda fw: (
-        outcome(lambda: fw.PromptTemplate.from_template(template).input_variables),
-        outcome(lambda: fw.PromptTemplate.from_template(template).format(**values)),
-    ))
 
 
 MUSTACHE = [
@@ -86,12 +80,6 @@ MUSTACHE = [
 ]
 
 
-@pytest.mark.parametrize("template,values", MUSTACHE)
-def test_mustache(template, values):
-    same(lambda fw: (
-        outcome(lambda: fw.PromptTemplate.from_template(template, template_format="mustache").input_variables),
-        outcome(lambda: fw.PromptTemplate.from_template(template, template_format="mustache").format(**values)),
-    ))
 
 
 def test_mustache_in_chat_templates():
@@ -151,11 +139,14 @@ JINJA2 = [
 ]
 
 
-@pytest.mark.parametrize("template,values", JINJA2)
-def test_jinja2_in_a_sandbox(template, values):
+@pytest.mark.parametrize("template_format,template,values", [
+    *(("f-string", *case) for case in F_STRINGS), *(("mustache", *case) for case in MUSTACHE),
+    *(("jinja2", *case) for case in JINJA2),  # jinja2 in a sandbox: private attributes refused
+])
+def test_template_formats(template_format, template, values):
     same(lambda fw: (
-        outcome(lambda: fw.PromptTemplate.from_template(template, template_format="jinja2").input_variables),
-        outcome(lambda: fw.PromptTemplate.from_template(template, template_format="jinja2").format(**values)),
+        outcome(lambda: fw.PromptTemplate.from_template(template, template_format=template_format).input_variables),
+        outcome(lambda: fw.PromptTemplate.from_template(template, template_format=template_format).format(**values)),
     ))
 
 

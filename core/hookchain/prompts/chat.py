@@ -87,22 +87,19 @@ def _new_message(cls: type[BaseMessage], content: Any, additional_kwargs: dict[s
     return cls(content, **fields)
 
 
-class BaseStringMessagePromptTemplate(BaseMessagePromptTemplate):
-    """A message whose content is one string template (``prompt``)."""
+class _OneMessage(BaseMessagePromptTemplate):
+    """A template of one message: ``prompt`` (its content template) and
+    ``additional_kwargs`` (copied into each message)."""
 
     _args = ("prompt", "additional_kwargs")
 
-    def __init__(self, prompt: StringPromptTemplate, *, additional_kwargs: Optional[dict[str, Any]] = None,
-                 input_variables: Any = None) -> None:
+    def __init__(self, prompt: Any, *, additional_kwargs: Optional[dict[str, Any]] = None, input_variables: Any = None) -> None:
         self.prompt = prompt
         self.additional_kwargs = dict(additional_kwargs or {})
 
     @classmethod
-    def from_template(cls, template: Any, template_format: str = "f-string",
-                      partial_variables: Optional[dict[str, Any]] = None, **kwargs: Any) -> Any:
-        """Build from a template string (as LangChain's ``from_template``)."""
-        prompt = PromptTemplate.from_template(template, template_format=template_format, partial_variables=partial_variables)
-        return cls(prompt=prompt, **kwargs)
+    def from_template(cls, template: Any, template_format: str = "f-string", **kwargs: Any) -> Any:
+        raise NotImplementedError
 
     @classmethod
     def from_template_file(cls, template_file: Union[str, Path], input_variables: Optional[list[str]] = None,
@@ -110,10 +107,6 @@ class BaseStringMessagePromptTemplate(BaseMessagePromptTemplate):
         """Build from the UTF-8 text of ``template_file`` (``input_variables`` is
         accepted and, as in LangChain, not used)."""
         return cls.from_template(Path(template_file).read_text(encoding="utf-8"), **kwargs)
-
-    @property
-    def input_variables(self) -> list[str]:
-        return self.prompt.input_variables
 
     def format(self, **kwargs: Any) -> BaseMessage:
         raise NotImplementedError
@@ -126,6 +119,21 @@ class BaseStringMessagePromptTemplate(BaseMessagePromptTemplate):
 
     async def aformat_messages(self, **kwargs: Any) -> list[BaseMessage]:
         return [await self.aformat(**kwargs)]
+
+
+class BaseStringMessagePromptTemplate(_OneMessage):
+    """A message whose content is one string template (``prompt``)."""
+
+    @classmethod
+    def from_template(cls, template: Any, template_format: str = "f-string",
+                      partial_variables: Optional[dict[str, Any]] = None, **kwargs: Any) -> Any:
+        """Build from a template string (as LangChain's ``from_template``)."""
+        prompt = PromptTemplate.from_template(template, template_format=template_format, partial_variables=partial_variables)
+        return cls(prompt=prompt, **kwargs)
+
+    @property
+    def input_variables(self) -> list[str]:
+        return self.prompt.input_variables
 
 
 class ChatMessagePromptTemplate(BaseStringMessagePromptTemplate):
@@ -165,16 +173,11 @@ def _part(part: Any, template_format: str) -> Any:
     raise TemplateError(f"invalid template part {part!r}: use a str or a dict ({{'type': 'text', 'text': ...}}, ...)")
 
 
-class _StringImageMessagePromptTemplate(BaseMessagePromptTemplate):
+class _StringImageMessagePromptTemplate(_OneMessage):
     """A message whose content is a string template, or a list of part
     templates (text, image url, dict) formatted into content blocks."""
 
-    _args = ("prompt", "additional_kwargs")
     _msg_class: ClassVar[type[BaseMessage]] = HumanMessage
-
-    def __init__(self, prompt: Any, *, additional_kwargs: Optional[dict[str, Any]] = None, input_variables: Any = None) -> None:
-        self.prompt = prompt
-        self.additional_kwargs = dict(additional_kwargs or {})
 
     @classmethod
     def from_template(cls, template: Any, template_format: str = "f-string", *,
@@ -191,8 +194,6 @@ class _StringImageMessagePromptTemplate(BaseMessagePromptTemplate):
         else:
             raise TemplateError(f"invalid template {template!r}: give a str or a list of parts")
         return cls(prompt=prompt, **kwargs)
-
-    from_template_file = BaseStringMessagePromptTemplate.__dict__["from_template_file"]
 
     @property
     def input_variables(self) -> list[str]:
@@ -218,15 +219,6 @@ class _StringImageMessagePromptTemplate(BaseMessagePromptTemplate):
             else:
                 content.append(part.format(**values))
         return _new_message(self._msg_class, content, self.additional_kwargs)
-
-    async def aformat(self, **kwargs: Any) -> BaseMessage:
-        return self.format(**kwargs)
-
-    def format_messages(self, **kwargs: Any) -> list[BaseMessage]:
-        return [self.format(**kwargs)]
-
-    async def aformat_messages(self, **kwargs: Any) -> list[BaseMessage]:
-        return [await self.aformat(**kwargs)]
 
 
 class HumanMessagePromptTemplate(_StringImageMessagePromptTemplate):
@@ -326,7 +318,7 @@ def _convert_to_message_template(message: Any, template_format: str = "f-string"
         return _from_role(role, template, template_format)
     if isinstance(role, type) and issubclass(role, BaseMessage):
         return _from_role(role.type, template, template_format)
-    if isinstance(role, type) and issubclass(role, (BaseStringMessagePromptTemplate, _StringImageMessagePromptTemplate)):
+    if isinstance(role, type) and issubclass(role, _OneMessage):
         return role(prompt=PromptTemplate.from_template(template, template_format=template_format))
     raise TemplateError(f"unknown message role {role!r}: use a role name, a message class or a message template class")
 
@@ -392,10 +384,7 @@ class ChatPromptTemplate(BaseChatPromptTemplate):
     def format_messages(self, **kwargs: Any) -> list[BaseMessage]:
         """The messages with ``kwargs`` and the partial variables filled in.
         Raises ``PromptInputError`` (a ``KeyError``) naming every missing variable."""
-        values = self._merge_partial_and_user_variables(**kwargs)
-        missing = [n for n in self.input_variables if n not in values]
-        if missing:
-            raise PromptInputError(self.get_name(), missing, kwargs)
+        values = self._values(kwargs)
         out: list[BaseMessage] = []
         for m in self.messages:
             if isinstance(m, BaseMessage):
@@ -405,10 +394,7 @@ class ChatPromptTemplate(BaseChatPromptTemplate):
         return out
 
     async def aformat_messages(self, **kwargs: Any) -> list[BaseMessage]:
-        values = self._merge_partial_and_user_variables(**kwargs)
-        missing = [n for n in self.input_variables if n not in values]
-        if missing:
-            raise PromptInputError(self.get_name(), missing, kwargs)
+        values = self._values(kwargs)
         out: list[BaseMessage] = []
         for m in self.messages:
             if isinstance(m, BaseMessage):
@@ -416,6 +402,13 @@ class ChatPromptTemplate(BaseChatPromptTemplate):
             else:
                 out.extend(await m.aformat_messages(**values))
         return out
+
+    def _values(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        values = self._merge_partial_and_user_variables(**kwargs)
+        missing = [n for n in self.input_variables if n not in values]
+        if missing:
+            raise PromptInputError(self.get_name(), missing, kwargs)
+        return values
 
     # -- composition and container protocol -------------------------------- #
     def __add__(self, other: Any) -> "ChatPromptTemplate":
