@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import operator
-from typing import Any, Callable, Literal, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -209,7 +209,7 @@ def _chunk_id(ids: Sequence[Optional[str]]) -> Optional[str]:
     # As LangChain: a provider's id wins; then a framework run id ("lc_run-",
     # hookchain's "run-"); then other "lc_" ids; the first of a rank.
     best, best_rank = None, -1
-    for id_ in ids:
+    for id_ in dict.fromkeys(ids):  # a stream's chunks mostly share one id
         if not id_:
             continue
         if not id_.startswith(("lc_", "run-")):
