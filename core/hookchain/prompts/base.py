@@ -43,7 +43,7 @@ class BasePromptTemplate(Runnable):
         Unknown keyword arguments raise ``TypeError`` naming the allowed ones."""
         unknown = set(kwargs) - set(COMMON_ARGS)
         if unknown:
-            allowed = sorted({*COMMON_ARGS, *self._args} - {"input_variables"}) + ["input_variables"]
+            allowed = sorted({*COMMON_ARGS, *self._args})
             raise TypeError(f"{type(self).__name__} got unknown argument(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
         self.partial_variables = dict(kwargs.get("partial_variables") or {})
         self.optional_variables = sorted(set(kwargs.get("optional_variables") or ()) | set(optional))
@@ -59,11 +59,7 @@ class BasePromptTemplate(Runnable):
 
     # -- equality, copies -------------------------------------------------- #
     def _arg_values(self) -> dict[str, Any]:
-        values = {a: getattr(self, a) for a in self._args}
-        values.update(input_variables=self.input_variables, partial_variables=self.partial_variables, optional_variables=self.optional_variables,
-                      input_types=self.input_types, metadata=self.metadata, tags=self.tags, name=self.name,
-                      output_parser=self.output_parser)
-        return values
+        return {a: getattr(self, a) for a in (*self._args, *COMMON_ARGS)}
 
     def _copy(self, **changes: Any) -> Any:
         return type(self)(**{**self._arg_values(), **changes})
