@@ -359,6 +359,33 @@ def test_handler_named_on_the_command_line_is_not_doubled(cli):
     assert proc.stderr.splitlines().count("Chat model started") == 1
 
 
+def test_handler_named_on_the_command_line_uses_its_disabled_config_table(cli, tmp_path):
+    (tmp_path / "hookchain.toml").write_text(
+        'model = "echo"\n[models.echo]\nn = 2\n[handlers.stdout]\nenabled = false\ntoken_format = "<{token}>"\n')
+    proc = cli("run", "Hi there")
+    assert (answer(proc), proc.stderr) == ("Hi\n", "")  # disabled ...
+    proc = cli("run", "Hi there", "--handler", "stdout")
+    assert (answer(proc), proc.stderr) == ("Hi\n", "<H><i><>\n")  # ... but its options are kept
+    proc = cli("run", "Hi there", "-H", "stdout", "-O", "stdout.token_format=[{token}]")
+    assert (answer(proc), proc.stderr) == ("Hi\n", "[H][i][]\n")  # -O wins over the table
+
+
+def test_handler_options_on_the_command_line(cli, quiet):
+    # -O NAME.KEY=VALUE enables the handler with that option (as a [handlers.NAME] table does),
+    # over the embedded default config's table for it (runs = true, tokens = false).
+    proc = cli("run", "Hi there", "-O", "stdout.token_format={token}|", "-O", "stdout.runs=false",
+               "-O", "stdout.tokens=true", "--config", str(quiet))
+    assert (answer(proc), proc.stderr) == ("Hi there\n", "H|i| |t|h|e|r|e||\n")
+    # Over the options of a handler the config enables.
+    (quiet.parent / "hookchain.toml").write_text('model = "echo"\n[handlers.stdout]\nruns = true\ntokens = false\n')
+    proc = cli("run", "Hi", "-O", "stdout.runs=no")
+    assert (answer(proc), proc.stderr) == ("Hi\n", "")
+    error = one_line_error(cli("run", "Hi", "-O", "stdout.runs=sometimes"))
+    assert "handler 'stdout'" in error and "option 'runs'" in error and "'sometimes'" in error
+    error = one_line_error(cli("run", "Hi", "-O", "runs=true"), 2)
+    assert "-O" in error and "'runs=true' is not NAME.KEY=VALUE" in error
+
+
 def test_unknown_handler_on_the_command_line(cli, quiet):
     error = one_line_error(cli("run", "hi", "--handler", "tracer", "--config", str(quiet)))
     assert error == "Error: unknown handler 'tracer'; known handlers: stdout."

@@ -159,6 +159,7 @@ def test_enabled_false_keeps_the_options_but_disables_the_handler(isolated, caps
     path = write(isolated / "hookchain.toml", "[handlers.stdout]\nruns = true\nenabled = false\n")
     cfg = config.load(path)
     assert cfg.handlers == {}
+    assert cfg.handler_tables == {"stdout": {"runs": True}}  # for `hookchain run --handler stdout`
     assert config.activate(cfg) == []
     joke_chain().invoke({"animal": "bears"})
     assert capsys.readouterr().out == ""

@@ -150,21 +150,25 @@ def _end_on_broken_pipe() -> NoReturn:
 @click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="A template variable.")
 @click.option("-m", "--model", "model_name", help="Model name (default: the config's `model`).")
 @click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE", help="A model option.")
-@click.option("--handler", "handler_names", multiple=True, metavar="NAME", help="Enable a handler for this run.")
+@click.option("-H", "--handler", "handler_names", multiple=True, metavar="NAME",
+              help="Enable a handler for this run, with its options from the config (even if disabled there).")
+@click.option("-O", "--handler-option", "handler_options", multiple=True, metavar="NAME.KEY=VALUE",
+              help="A handler option; enables the handler NAME.")
 @click.option("--system", help="A system message sent before the template.")
 @click.option("--no-stream", is_flag=True, help="Print the answer when complete instead of streaming it.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: see docs).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(template: str, variables: tuple[str, ...], model_name: Optional[str], options: tuple[str, ...],
-        handler_names: tuple[str, ...], system: Optional[str], no_stream: bool, config_path: Optional[str], debug: bool) -> None:
+        handler_names: tuple[str, ...], handler_options: tuple[str, ...], system: Optional[str], no_stream: bool,
+        config_path: Optional[str], debug: bool) -> None:
     """Render TEMPLATE ('-' reads stdin) and stream the model's answer.
 
     The answer goes to stdout, alone; handler output goes to stderr."""
     output = _Output()
     try:
         with output.redirected():
-            _run(output, template, _pairs(variables, "--var"), model_name, _pairs(options, "-o"), handler_names,
-                 system, no_stream, config_path)
+            _run(output, template, _pairs(variables, "--var"), model_name, _pairs(options, "-o"),
+                 _handler_pairs(handler_names, handler_options), system, no_stream, config_path)
     except BrokenPipeError:
         _end_on_broken_pipe()
     except (HookchainError, TypeError, ValueError) as e:
@@ -176,8 +180,19 @@ def run(template: str, variables: tuple[str, ...], model_name: Optional[str], op
         sys.exit(130)
 
 
+def _handler_pairs(names: tuple[str, ...], options: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``{handler name: {option: value}}`` from ``--handler NAME`` and ``-O NAME.KEY=VALUE``."""
+    out: dict[str, dict[str, str]] = {name: {} for name in names}
+    for item, value in _pairs(options, "-O").items():
+        name, dot, key = item.rpartition(".")
+        if not name or not key:
+            raise click.BadParameter(f"{item + '=' + value!r} is not NAME.KEY=VALUE", param_hint="-O")
+        out.setdefault(name, {})[key] = value
+    return out
+
+
 def _run(output: _Output, template: str, variables: dict[str, str], model_name: Optional[str], options: dict[str, str],
-         handler_names: tuple[str, ...], system: Optional[str], no_stream: bool, config_path: Optional[str]) -> None:
+         handler_options: dict[str, dict[str, str]], system: Optional[str], no_stream: bool, config_path: Optional[str]) -> None:
     from hookchain import config as cfg
     from hookchain.messages import SystemMessage
     from hookchain.plugins import get_model
@@ -192,16 +207,25 @@ def _run(output: _Output, template: str, variables: dict[str, str], model_name: 
         for name in [n for n in config.handlers if n not in installed]:
             del config.handlers[name]
             click.echo(f"note: handler {name!r} of the default config is not installed; running without it", err=True)
+    # A handler named on the command line: -O options over the config's table
+    # for it (even with enabled = false), over the embedded default config's
+    # (stdout: run lines, no tokens, since the answer is already on stdout).
+    command_line = {}
+    for name, given in handler_options.items():
+        if name in config.handlers and not given:
+            continue  # enabled by the config as it is
+        table = config.handler_tables.get(name)
+        if table is None:
+            table = cfg.load_default().handler_tables.get(name, {})
+        command_line[name] = {**table, **given}
+        config.handlers.pop(name, None)
     cfg.activate(config)
-    for name in handler_names:
-        if name not in config.handlers:
-            from hookchain.callbacks import enable_handler
-            from hookchain.plugins import get_handler
+    if command_line:
+        from hookchain.callbacks import enable_handler
+        from hookchain.plugins import get_handler
 
-            # A handler the config does not enable gets the embedded default
-            # config's options for it, if any (stdout: run lines, no tokens,
-            # since the answer itself is already streamed to stdout).
-            enable_handler(get_handler(name, **cfg.load_default().handlers.get(name, {})))
+        for name, options_ in command_line.items():
+            enable_handler(get_handler(name, **options_))
     if template == "-":
         template = _read_stdin().removesuffix("\n")
     model_name = model_name or config.model

@@ -58,15 +58,20 @@ class Config:
         model: default model name or ``None``.
         models: ``{model name: {option: value}}``.
         handlers: ``{handler name: {option: value}}`` for enabled handlers only.
+        handler_tables: ``{handler name: {option: value}}`` for every
+            ``[handlers.NAME]`` table, ``enabled = false`` ones included (the
+            ``enabled`` key left out): ``hookchain run --handler NAME`` uses them.
+        handler_timeout: seconds (a finite number >= 0) or ``None``.
     """
 
-    __slots__ = ("source", "model", "models", "handlers", "handler_timeout")
+    __slots__ = ("source", "model", "models", "handlers", "handler_tables", "handler_timeout")
 
     def __init__(self, source: str, model: Optional[str] = None, models: Optional[dict[str, dict[str, Any]]] = None,
                  handlers: Optional[dict[str, dict[str, Any]]] = None) -> None:
         self.source, self.model = source, model
         self.models = models or {}
         self.handlers = handlers or {}
+        self.handler_tables: dict[str, dict[str, Any]] = {name: dict(options) for name, options in self.handlers.items()}
         self.handler_timeout: Optional[float] = None
 
     @classmethod
@@ -94,15 +99,17 @@ class Config:
         timeout = data.get("handler_timeout")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0):
             raise ConfigError(f"{source}: key 'handler_timeout' must be {_KEYS['handler_timeout']}, got {timeout!r}")
-        handlers = {}
+        handlers, handler_tables = {}, {}
         for name, options in tables["handlers"].items():
             options = dict(options)
             enabled = options.pop("enabled", True)
             if not isinstance(enabled, bool):
                 raise ConfigError(f"{source}: key 'handlers.{name}.enabled' must be true or false, got {enabled!r}")
+            handler_tables[name] = options
             if enabled:
-                handlers[name] = options
+                handlers[name] = dict(options)
         config = cls(source, model, tables["models"], handlers)
+        config.handler_tables = handler_tables
         config.handler_timeout = timeout
         return config
 
