@@ -200,3 +200,37 @@ def test_enable_and_disable_from_many_threads_lose_no_update(chain):
         sys.setswitchinterval(interval)
         stop.set()
         runner.join(HANG_GUARD)
+
+
+@pytest.mark.parametrize("entry", ["chain.ainvoke", "model.ainvoke", "chain.astream"])
+def test_first_async_run_reads_the_config_off_the_event_loop(entry, chain, recorder, monkeypatch):
+    # The first root run reads the config file (hookchain.config.autoload);
+    # in an async run that must not happen on the event loop's thread. The
+    # handlers it enables still get every event of that first run.
+    import hookchain.config
+
+    seen = []
+
+    def autoload():
+        try:
+            asyncio.get_running_loop()
+            seen.append("on the event loop")
+        except RuntimeError:
+            seen.append("off the event loop")
+        _manager.enable_handler(recorder)
+
+    monkeypatch.setattr(hookchain.config, "autoload", autoload)
+    monkeypatch.setattr(_manager, "_autoload_pending", True)
+    model = hookchain.get_model("echo", n=3)
+
+    async def first_run():
+        if entry == "chain.ainvoke":
+            return await chain.ainvoke({"x": "hi"})
+        if entry == "model.ainvoke":
+            return await model.ainvoke("say")
+        return [chunk async for chunk in chain.astream({"x": "hi"})]
+
+    finishes(asyncio.run, first_run())
+    assert seen == ["off the event loop"]
+    expected = ["on_chat_model_start", "on_llm_end"] if entry == "model.ainvoke" else EXPECTED
+    assert [n for n in names(recorder) if n != "on_llm_new_token"] == expected

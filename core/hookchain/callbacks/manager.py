@@ -706,12 +706,15 @@ class BaseCallbackManager:
 
     __slots__ = (
         "handlers", "inheritable_handlers", "parent_run_id",
-        "tags", "inheritable_tags", "metadata", "inheritable_metadata",
+        "tags", "inheritable_tags", "metadata", "inheritable_metadata", "_config_handlers_at",
     )
     _chain_run: type[BaseRunManager]
     _llm_run: type[BaseRunManager]
     _tool_run: type[BaseRunManager]
     _retriever_run: type[BaseRunManager]
+    #: ``configure`` leaves reading the config file to the first start event
+    #: (async managers: it is read in a thread, off the event loop).
+    _reads_config_later = False
 
     def __init__(
         self,
@@ -731,6 +734,9 @@ class BaseCallbackManager:
         self.inheritable_tags = inheritable_tags if inheritable_tags is not None else []
         self.metadata = metadata if metadata is not None else {}
         self.inheritable_metadata = inheritable_metadata if inheritable_metadata is not None else {}
+        #: Where the config-enabled handlers go in ``handlers`` once the config
+        #: file was read (an async root run started before that); else -1.
+        self._config_handlers_at = -1
 
     @property
     def is_async(self) -> bool:
@@ -827,10 +833,14 @@ class BaseCallbackManager:
             handlers = list(inheritable_callbacks) if inheritable_callbacks else []
             for handler in handlers:
                 _check_handler(handler)
-            for handler in enabled_handlers():
-                if handler not in handlers:
-                    handlers.append(handler)
-            manager = cls(handlers, handlers)
+            if _autoload_pending and cls._reads_config_later:
+                manager = cls(handlers, handlers)
+                manager._config_handlers_at = len(handlers)
+            else:
+                for handler in enabled_handlers():
+                    if handler not in handlers:
+                        handlers.append(handler)
+                manager = cls(handlers, handlers)
         if local_callbacks:
             local = local_callbacks.handlers if isinstance(local_callbacks, BaseCallbackManager) else local_callbacks
             for handler in local:
@@ -940,17 +950,37 @@ class AsyncCallbackManager(BaseCallbackManager):
     _llm_run = AsyncCallbackManagerForLLMRun
     _tool_run = AsyncCallbackManagerForToolRun
     _retriever_run = AsyncCallbackManagerForRetrieverRun
+    _reads_config_later = True
 
     @property
     def is_async(self) -> bool:
         return True
 
+    async def _add_config_handlers(self) -> None:
+        """Read the config file in a thread (the first root run of the process
+        must not do file I/O on the event loop), then add its handlers where
+        ``configure`` would have (after the runtime callbacks, inherited). The
+        run managers share these lists, so the run being started gets them."""
+        at, self._config_handlers_at = self._config_handlers_at, -1
+        if _autoload_pending:
+            await asyncio.to_thread(_autoload)
+        for handler in _enabled:
+            if handler not in self.handlers:
+                self.handlers.insert(at, handler)
+                at += 1
+            if handler not in self.inheritable_handlers:
+                self.inheritable_handlers.append(handler)
+
     async def _started(self, rm: _RM, event: str, args: tuple, kwargs: dict[str, Any]) -> _RM:  # type: ignore[override]
+        if self._config_handlers_at >= 0:
+            await self._add_config_handlers()
         if self.handlers:
             await _adispatch(self.handlers, event, _own_serialized(args), self._start_kwargs(rm, kwargs))
         return rm
 
     async def _started_many(self, rms: list[_RM], event: str, args_list: list[tuple], kwargs: dict[str, Any]) -> list[_RM]:  # type: ignore[override]
+        if self._config_handlers_at >= 0:
+            await self._add_config_handlers()
         if self.handlers:
             for rm, args in zip(rms, args_list):
                 await _adispatch(self.handlers, event, _own_serialized(args), self._start_kwargs(rm, kwargs))
