@@ -762,3 +762,11 @@ BaseMessage = hc.BaseMessage  # the annotation above, resolved by name only
 ])
 def test_content_blocks_argument_as_langchain(call):
     same(call)
+
+
+@pytest.mark.filterwarnings("ignore:.*text")
+def test_text_is_a_str_that_can_still_be_called_as_langchain():
+    same(lambda m: [m.AIMessage("a").text(), m.HumanMessage(["b", {"type": "text", "text": "c"}]).text(),
+                    isinstance(m.AIMessage("a").text, str), m.AIMessage("a").text == "a"])
+    with pytest.warns(DeprecationWarning, match=r"message.text\(\) is deprecated"):
+        hc.AIMessage("a").text()

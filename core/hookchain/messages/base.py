@@ -42,6 +42,21 @@ _FACTORIES = (dict, list)
 Content = Union[str, list]
 
 
+class TextAccessor(str):
+    """The ``str`` that ``message.text`` returns; calling it (``message.text()``,
+    LangChain's pre-1.0 method form) returns the same text with a
+    ``DeprecationWarning``, as LangChain 1.x does."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        import warnings
+
+        warnings.warn("calling message.text() is deprecated; read message.text (a property) instead",
+                      DeprecationWarning, stacklevel=2)
+        return str(self)
+
+
 class BaseMessage:
     """A message: ``content`` (``str``, or a list of ``str`` and content-block
     dicts) plus ``additional_kwargs`` and ``response_metadata`` (dicts), ``name``
@@ -132,17 +147,17 @@ class BaseMessage:
 
     # -- LangChain-compatible accessors ------------------------------------- #
     @property
-    def text(self) -> str:
+    def text(self) -> TextAccessor:
         """The text of ``content``: the string itself, or its ``str`` items and
         the ``text`` of its ``{"type": "text"}`` blocks joined (as LangChain's)."""
         c = self.content
         if isinstance(c, str):
-            return c
-        return "".join(
+            return TextAccessor(c)
+        return TextAccessor("".join(
             b if isinstance(b, str) else b["text"]
             for b in c
             if isinstance(b, str) or (b.get("type") == "text" and isinstance(b.get("text"), str))
-        )
+        ))
 
     def _non_defaults(self) -> Iterable[tuple[str, Any]]:
         yield "content", self.content
