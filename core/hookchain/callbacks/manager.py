@@ -262,7 +262,7 @@ class _Worker(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(name="hookchain-sync-handlers", daemon=True)
-        #: ``(handler, event, deadline or None, reply)`` of the call in progress.
+        #: ``(handler, event, start time, reply)`` of the call in progress.
         self.call: Optional[tuple[Any, ...]] = None
         self.abandoned = False
 
@@ -284,8 +284,7 @@ class _Worker(threading.Thread):
                 if reply is None:
                     _failed(handler, event, error, kwargs.get("run_id"))
             else:
-                timeout = _timeout(handler)
-                self.call = (handler, event, None if timeout is None else time.monotonic() + timeout, reply)
+                self.call = (handler, event, time.monotonic(), reply)
                 try:
                     ctx.run(_call_sync, handler, event, args, kwargs)
                 except BaseException as e:  # noqa: BLE001 - the worker must survive
@@ -332,9 +331,10 @@ def _check_stuck() -> float:
     global _pending
     worker = _worker
     call = worker.call if worker is not None else None
-    if call is None or call[2] is None:
+    timeout = _timeout(call[0]) if call is not None else None
+    if timeout is None:
         return _POLL
-    left = call[2] - time.monotonic()
+    left = call[2] + timeout - time.monotonic()
     if left > 0:
         return min(left, _POLL)
     with _pending_lock:
@@ -345,7 +345,6 @@ def _check_stuck() -> float:
         handler, event, _, reply = call
         _stuck[id(handler)] = handler
         _start_worker()
-    timeout = _timeout(handler)
     logger.warning(
         "%s.%s did not return within %s s: abandoned (the run goes on; the handler gets no events until it returns)",
         type(handler).__name__, event, timeout,
@@ -381,9 +380,17 @@ def _drain() -> None:
 async def _delivered(future: "asyncio.Future[None]") -> None:
     """Await ``future``, resolved by the delivery thread, abandoning a call that
     outlives its timeout meanwhile; raises what the future holds."""
-    while not future.done():
-        await asyncio.wait((future,), timeout=_check_stuck())
-    future.result()
+    watch: list = []
+    watch.append(future.get_loop().call_later(_check_stuck(), _watch, future, watch))
+    try:
+        await future
+    finally:
+        watch[0].cancel()
+
+
+def _watch(future: "asyncio.Future[None]", watch: list) -> None:
+    if not future.done():
+        watch[0] = future.get_loop().call_later(_check_stuck(), _watch, future, watch)
 
 
 async def _flush() -> None:
