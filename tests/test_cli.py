@@ -295,6 +295,28 @@ def test_malformed_key_value(cli, quiet, args, what):
     assert what in error and "is not KEY=VALUE" in error
 
 
+@pytest.mark.parametrize("args", [
+    ["run", "hi", "--var", "who"],
+    ["run", "hi", "--bogus"],
+    ["run"],
+    ["run", "hi", "--config", "/dev/null"],  # no model
+    ["new-plugin", "x", "--kind", "tool"],
+    ["no-such-command"],
+], ids=["var-without-equals", "unknown-option", "missing-argument", "no-model", "bad-choice", "unknown-command"])
+def test_usage_error_is_one_line_with_status_2(cli, args):
+    proc = cli(*args)
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("Error: "), proc.stderr
+    assert proc.stderr.rstrip().endswith("--help' for help."), proc.stderr
+
+
+def test_missing_variable_tells_how_to_pass_it(cli, quiet):
+    error = one_line_error(cli("run", "{greeting}, {name}!", "--config", str(quiet)))
+    assert "pass --var greeting=VALUE --var name=VALUE" in error
+    assert "'{{greeting}}'" in error  # how to print a literal brace
+    assert "input dict" not in error  # the Python advice is not for a CLI user
+
+
 def test_missing_config_file(cli):
     error = one_line_error(cli("run", "hi", "--config", "nowhere.toml"))
     assert error == "Error: config file nowhere.toml does not exist"

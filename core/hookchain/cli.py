@@ -17,7 +17,7 @@ from typing import Any, Iterator, NoReturn, Optional, TextIO
 
 import click
 
-from hookchain.errors import HookchainError
+from hookchain.errors import HookchainError, PromptInputError
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -64,7 +64,30 @@ class _PluginGroup(click.Group):
         return super().list_commands(ctx)
 
 
-@click.group(cls=_PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _Cli(_PluginGroup):
+    """The ``hookchain`` group: every error is one line on stderr, ``Error: ...``
+    (usage errors: status 2, as click; other errors: 1)."""
+
+    def main(self, args: Any = None, prog_name: Optional[str] = None, complete_var: Optional[str] = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            hint = f"; try '{e.ctx.command_path} --help' for help." if e.ctx is not None else ""
+            click.echo(f"Error: {e.format_message().rstrip('.')}{hint}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        sys.exit(code or 0)  # click.exceptions.Exit's code (e.g. 0 after --help), else 0
+
+    def invoke(self, ctx: click.Context) -> None:
+        super().invoke(ctx)  # a command's return value is not an exit status
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hookchain")
 def main() -> None:
     """hookchain: prompt -> model pipelines with plugin models and handlers."""
@@ -171,6 +194,8 @@ def run(template: str, variables: tuple[str, ...], model_name: Optional[str], op
                  _handler_pairs(handler_names, handler_options), system, no_stream, config_path)
     except BrokenPipeError:
         _end_on_broken_pipe()
+    except PromptInputError as e:
+        raise click.ClickException(_missing_variables(e, variables)) from None
     except (HookchainError, TypeError, ValueError) as e:
         if debug:
             raise
@@ -178,6 +203,15 @@ def run(template: str, variables: tuple[str, ...], model_name: Optional[str], op
     except KeyboardInterrupt:
         click.echo("\ninterrupted", err=True)
         sys.exit(130)
+
+
+def _missing_variables(error: PromptInputError, variables: tuple[str, ...]) -> str:
+    """The template's missing variables, as a command-line user passes them."""
+    received = sorted(item.partition("=")[0] for item in variables)
+    return (f"the template is missing variable(s) {', '.join(map(repr, error.missing))} "
+            f"(received: {', '.join(map(repr, received)) or 'none'}): pass "
+            f"{' '.join(f'--var {name}=VALUE' for name in error.missing)}; to print a literal brace in the "
+            f"template, double it: '{{{{{error.missing[0]}}}}}'")
 
 
 def _handler_pairs(names: tuple[str, ...], options: tuple[str, ...]) -> dict[str, dict[str, str]]:
