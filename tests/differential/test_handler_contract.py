@@ -34,3 +34,49 @@ def test_async_callback_handler_is_a_base_callback_handler():
     assert lc == hc
     assert hc[0] is True and hc[1] == 1
     assert [e[0] for e in hc[3]][:2] == ["on_chain_start", "on_chain_start"]
+
+
+def test_handlers_not_run_inline_do_not_leak_context_variables():
+    # LangChain copies the context for each call of a sync handler in an async
+    # run (run_inline=False): what it sets is seen neither by the run's own
+    # function nor by the handler's next call. A sync run calls handlers in
+    # the run's context, in both frameworks.
+    var = contextvars.ContextVar("leak", default="unset")
+
+    def scenario(fw):
+        class Setter(fw.BaseCallbackHandler):
+            def __init__(self):
+                self.seen = []
+
+            def on_chain_start(self, serialized, inputs, **kwargs):
+                self.seen.append(("start", var.get()))
+                var.set("set by on_chain_start")
+
+            def on_chain_end(self, outputs, **kwargs):
+                self.seen.append(("end", var.get()))
+                var.set("set by on_chain_end")
+
+        def read(_):
+            return var.get()
+
+        async def aread(_):
+            return var.get()
+
+        async def run():
+            out = []
+            for runnable in (fw.RunnableLambda(read), fw.RunnableLambda(aread),
+                             fw.RunnableLambda(read) | fw.RunnableLambda(aread)):
+                handler = Setter()
+                out.append((await runnable.ainvoke(1, config={"callbacks": [handler]}), var.get(), handler.seen))
+            return out
+
+        import asyncio
+
+        handler = Setter()
+        sync = contextvars.copy_context().run(
+            lambda: (fw.RunnableLambda(read).invoke(1, config={"callbacks": [handler]}), handler.seen))
+        return asyncio.run(run()), sync
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[0][0] == ("unset", "unset", [("start", "unset"), ("end", "unset")])

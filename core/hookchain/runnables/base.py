@@ -586,7 +586,13 @@ class RunnableLambda(Runnable):
 
     async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
         if self.afunc is None:
-            return await super().ainvoke(input, config, **kwargs)
+            # An async run whose function runs in a thread (as LangChain): the
+            # run's handlers are called as in any async run, in their own
+            # context, so a context variable they set does not reach ``func``.
+            async def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
+                return await run_in_executor(None, self._run, value, config, rm)
+
+            return await self._acall_with_config(run, input, config)
         return await self._acall_with_config(self._arun, input, config)
 
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
