@@ -62,7 +62,8 @@ class _HandlerBase:
     #: of in an executor (as LangChain's ``run_inline``).
     run_inline: bool = False
     #: Seconds this handler may take per event in an async run (or as a
-    #: coroutine in a sync run) before it is abandoned and logged as failed;
+    #: coroutine in a sync run) before it is abandoned and logged as failed (a
+    #: sync one then gets no events until the abandoned call returns);
     #: ``None``: the process default (``handler_timeout`` in the config).
     timeout: Optional[float] = None
     ignore_llm: bool = False

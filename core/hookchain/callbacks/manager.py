@@ -125,8 +125,9 @@ _LOGGED_MAX = 4096
 
 
 def set_handler_timeout(seconds: Optional[float]) -> None:
-    """Set the default per-event time limit (seconds) of async handlers; ``None``
-    removes it. Raises ``ValueError`` for a negative number."""
+    """Set the default per-event time limit (seconds) of handlers in async runs
+    and of async handlers in sync runs; ``None`` removes it. Raises
+    ``ValueError`` for a negative number."""
     global handler_timeout
     if seconds is not None and seconds < 0:
         raise ValueError(f"handler timeout must be >= 0 seconds or None, got {seconds!r}")
@@ -840,14 +841,13 @@ class BaseCallbackManager:
             handlers = list(inheritable_callbacks) if inheritable_callbacks else []
             for handler in handlers:
                 _check_handler(handler)
-            if _autoload_pending and cls._reads_config_later:
-                manager = cls(handlers, handlers)
-                manager._config_handlers_at = len(handlers)
-            else:
+            config_handlers_at = len(handlers) if _autoload_pending and cls._reads_config_later else -1
+            if config_handlers_at < 0:
                 for handler in enabled_handlers():
                     if handler not in handlers:
                         handlers.append(handler)
-                manager = cls(handlers, handlers)
+            manager = cls(handlers, handlers)
+            manager._config_handlers_at = config_handlers_at
         if local_callbacks:
             local = local_callbacks.handlers if isinstance(local_callbacks, BaseCallbackManager) else local_callbacks
             for handler in local:
