@@ -299,10 +299,10 @@ def test_malformed_key_value(cli, quiet, args, what):
     ["run", "hi", "--var", "who"],
     ["run", "hi", "--bogus"],
     ["run"],
-    ["run", "hi", "--config", "/dev/null"],  # no model
+    ["run", "hi", "-O", "runs=true"],
     ["new-plugin", "x", "--kind", "tool"],
     ["no-such-command"],
-], ids=["var-without-equals", "unknown-option", "missing-argument", "no-model", "bad-choice", "unknown-command"])
+], ids=["var-without-equals", "unknown-option", "missing-argument", "handler-option", "bad-choice", "unknown-command"])
 def test_usage_error_is_one_line_with_status_2(cli, args):
     proc = cli(*args)
     assert proc.returncode == 2 and proc.stdout == "", proc
@@ -341,9 +341,9 @@ def test_unknown_handler_in_config(cli, tmp_path):
     assert error == "Error: hookchain.toml: [handlers.tracer]: unknown handler 'tracer'; known handlers: stdout."
 
 
-def test_config_without_model_needs_m(cli, tmp_path):
+def test_config_without_model_uses_the_default_model(cli, tmp_path):
     (tmp_path / "hookchain.toml").write_text("[models.echo]\nn = 2\n")
-    assert "no model: pass -m NAME or set `model` in hookchain.toml" in cli("run", "hi").stderr
+    assert ok(cli("run", "hello")) == "he\n"  # the embedded default config's model, echo
     assert ok(cli("run", "hi", "-m", "echo")) == "hi\n"
 
 

@@ -185,3 +185,31 @@ def test_generated_plugins_install_into_a_fresh_venv_and_pass_their_suites(tmp_p
         assert " passed" in summary and "failed" not in summary and "error" not in summary, result.stdout
         assert int(summary.split(" passed")[0].split()[-1]) >= least, summary
     assert time.monotonic() - started < 240
+
+
+def test_handler_project_config_runs_with_the_default_model(tmp_path):
+    # A generated handler project's pyproject.toml enables its handler and sets
+    # no model: `hookchain run` there uses the default model (echo).
+    create_plugin("tally", "handler", tmp_path / "tally")
+    info = tmp_path / "site" / "hookchain_tally-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hookchain-tally\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[hookchain]\ntally = hookchain_tally\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKCHAIN_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), str(tmp_path / "tally")])
+    proc = subprocess.run([sys.executable, "-m", "hookchain.cli", "run", "hello {who}", "--var", "who=world"],
+                          cwd=tmp_path / "tally", env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "hello world\n"
+    assert proc.stderr.startswith("[tally] run ") and proc.stderr.endswith(" ended after 11 streamed tokens\n")
+
+
+def test_default_model_not_installed_says_where_it_came_from(tmp_path):
+    (tmp_path / "hookchain.toml").write_text("[models.echo]\nn = 2\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKCHAIN_")}
+    proc = subprocess.run([sys.executable, "-m", "hookchain.cli", "run", "hi"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={**env, "HOOKCHAIN_DISABLE_PLUGINS": "echo"})
+    assert proc.returncode == 1 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "unknown model 'echo'" in proc.stderr
+    assert "hookchain.toml sets no `model`, so the default model 'echo' was used" in proc.stderr
+    assert "set `model` there or pass -m NAME" in proc.stderr

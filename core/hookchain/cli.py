@@ -17,7 +17,7 @@ from typing import Any, Iterator, NoReturn, Optional, TextIO
 
 import click
 
-from hookchain.errors import HookchainError, PromptInputError
+from hookchain.errors import HookchainError, PromptInputError, UnknownNameError
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -263,9 +263,16 @@ def _run(output: _Output, template: str, variables: dict[str, str], model_name: 
     if template == "-":
         template = _read_stdin().removesuffix("\n")
     model_name = model_name or config.model
-    if not model_name:
-        raise click.UsageError(f"no model: pass -m NAME or set `model` in {config.source}")
-    model = get_model(model_name, **{**config.models.get(model_name, {}), **options})
+    default = not model_name
+    if default:  # a config without `model` (e.g. a handler project's [tool.hookchain]): the default model
+        model_name = cfg.load_default().model
+    try:
+        model = get_model(model_name, **{**config.models.get(model_name, {}), **options})
+    except UnknownNameError as e:
+        if default:
+            e.args = (f"{e.args[0]} {config.source} sets no `model`, so the default model {model_name!r} was used: "
+                      f"set `model` there or pass -m NAME", *e.args[1:])
+        raise
     parts: list[Any] = [SystemMessage(system)] if system else []
     prompt = ChatPromptTemplate.from_messages([*parts, ("human", template)])
     chain = prompt | model

@@ -92,7 +92,8 @@ $config
 
 _CONFIG = {
     "model": '[tool.hookchain]\nmodel = "$name"\n\n[tool.hookchain.models.$name]\nn = 200',
-    "handler": '[tool.hookchain.handlers.$name]  # enables the handler for every run\nprefix = "[$name]"',
+    "handler": ('# No `model` key: `hookchain run` uses the default model (echo) unless -m NAME is given.\n'
+                '[tool.hookchain.handlers.$name]  # enables the handler for every run\nprefix = "[$name]"'),
 }
 
 MODEL_INIT = Template('''\
@@ -351,7 +352,8 @@ wrong. Change `$package/$module.py`, keep the suite passing, then publish
 
 _USAGE = {
     "model": 'hookchain run "hello {who}" --var who=world -o n=8   # -m $name: see [tool.hookchain] in pyproject.toml',
-    "handler": 'hookchain run "hello {who}" --var who=world -m MODEL   # [tool.hookchain.handlers.$name] enables it here',
+    "handler": ('hookchain run "hello {who}" --var who=world   # [tool.hookchain.handlers.$name] enables it here;\n'
+                '                                              # the default model (echo) unless -m MODEL'),
 }
 
 
