@@ -770,3 +770,26 @@ def test_text_is_a_str_that_can_still_be_called_as_langchain():
                     isinstance(m.AIMessage("a").text, str), m.AIMessage("a").text == "a"])
     with pytest.warns(DeprecationWarning, match=r"message.text\(\) is deprecated"):
         hc.AIMessage("a").text()
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.RemoveMessage(id="1"),
+    lambda m: m.RemoveMessage("2", name="n"),
+    lambda m: m.RemoveMessage(id="1", content="x"),
+    lambda m: m.RemoveMessage(id="1", content=""),
+    lambda m: m.messages_from_dict(m.messages_to_dict([m.RemoveMessage(id="1")])),
+    lambda m: m.convert_to_messages([{"type": "remove", "id": "2", "content": ""}]),
+    lambda m: m.convert_to_messages([{"lc": 1, "type": "constructor", "id": ["RemoveMessage"], "kwargs": {"id": "3", "content": ""}}]),
+    lambda m: m.get_buffer_string([m.RemoveMessage(id="1")]),
+])
+def test_remove_message_as_langchain(call):
+    same(call)
+
+
+def test_a_subclass_keeps_its_own_init():
+    class Note(hc.HumanMessage):
+        def __init__(self, text: str, **kwargs) -> None:
+            super().__init__(f"note: {text}", **kwargs)
+
+    assert Note("x", id="1").content == "note: x"
+    assert Note("x").type == "human"

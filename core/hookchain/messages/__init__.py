@@ -2,8 +2,8 @@
 
 One submodule per concept, as LangChain's: ``base`` (``BaseMessage``,
 ``BaseMessageChunk``, ``merge_content``, ``message_to_dict``), ``ai``, ``human``,
-``system``, ``tool`` (tool messages and tool-call dicts), ``chat``, ``function``
-and ``utils`` (conversions, ``get_buffer_string``, ``trim_messages``...).
+``system``, ``tool`` (tool messages and tool-call dicts), ``chat``, ``function``,
+``modifier`` (``RemoveMessage``) and ``utils`` (conversions, ``get_buffer_string``, ``trim_messages``...).
 Everything public is importable from here.
 """
 
@@ -17,6 +17,7 @@ from hookchain.messages.base import BaseMessage, BaseMessageChunk, merge_content
 from hookchain.messages.chat import ChatMessage, ChatMessageChunk
 from hookchain.messages.function import FunctionMessage, FunctionMessageChunk
 from hookchain.messages.human import HumanMessage, HumanMessageChunk
+from hookchain.messages.modifier import RemoveMessage
 from hookchain.messages.system import SystemMessage, SystemMessageChunk
 from hookchain.messages.tool import InvalidToolCall, ToolCall, ToolCallChunk, ToolMessage, ToolMessageChunk
 from hookchain.messages.utils import (
@@ -28,9 +29,9 @@ from hookchain.messages.utils import (
 __all__ = [
     "AIMessage", "AIMessageChunk", "AnyMessage", "BaseMessage", "BaseMessageChunk", "ChatMessage",
     "ChatMessageChunk", "FunctionMessage", "FunctionMessageChunk", "HumanMessage", "HumanMessageChunk",
-    "InputTokenDetails", "InvalidToolCall", "MessageLikeRepresentation", "OutputTokenDetails", "SystemMessage",
-    "SystemMessageChunk", "ToolCall", "ToolCallChunk", "ToolMessage", "ToolMessageChunk", "UsageMetadata",
-    "_message_from_dict", "convert_to_messages", "convert_to_openai_messages", "filter_messages",
+    "InputTokenDetails", "InvalidToolCall", "MessageLikeRepresentation", "OutputTokenDetails", "RemoveMessage",
+    "SystemMessage", "SystemMessageChunk", "ToolCall", "ToolCallChunk", "ToolMessage", "ToolMessageChunk",
+    "UsageMetadata", "_message_from_dict", "convert_to_messages", "convert_to_openai_messages", "filter_messages",
     "get_buffer_string", "merge_content", "merge_message_runs", "message_chunk_to_message", "message_to_dict",
     "messages_from_dict", "messages_to_dict", "trim_messages",
 ]

@@ -115,7 +115,9 @@ class BaseMessage:
         init = env["__init__"]
         init.__qualname__ = f"{cls.__name__}.__init__"
         init.__doc__ = cls.__doc__
-        cls.__init__ = init  # type: ignore[method-assign]
+        cls._init_fields = init  # for a class with its own __init__ (RemoveMessage, users' subclasses)
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = init  # type: ignore[method-assign]
         cls._field_names = tuple(f for f, _ in cls._fields)
 
     # -- construction errors and coercions (off the hot path) ---------------- #

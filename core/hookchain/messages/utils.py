@@ -18,6 +18,7 @@ from hookchain.messages.base import BaseMessage, BaseMessageChunk
 from hookchain.messages.chat import ChatMessage, ChatMessageChunk
 from hookchain.messages.function import FunctionMessage, FunctionMessageChunk
 from hookchain.messages.human import HumanMessage, HumanMessageChunk
+from hookchain.messages.modifier import RemoveMessage
 from hookchain.messages.system import SystemMessage, SystemMessageChunk
 from hookchain.messages.tool import ToolMessage, ToolMessageChunk
 
@@ -42,7 +43,7 @@ _BY_TYPE: dict[str, type[BaseMessage]] = {
     for cls in (
         HumanMessage, AIMessage, SystemMessage, ChatMessage, FunctionMessage, ToolMessage,
         AIMessageChunk, HumanMessageChunk, FunctionMessageChunk, ToolMessageChunk, SystemMessageChunk,
-        ChatMessageChunk,
+        ChatMessageChunk, RemoveMessage,
     )
 }
 _CHUNK_TO_MESSAGE: dict[type, type[BaseMessage]] = {
@@ -55,7 +56,7 @@ _ROLE_NAMES = "'human', 'user', 'ai', 'assistant', 'function', 'tool', 'system',
 _CONSTRUCTOR_ROLES = {
     "HumanMessage": "human", "HumanMessageChunk": "human", "AIMessage": "ai", "AIMessageChunk": "ai",
     "SystemMessage": "system", "SystemMessageChunk": "system", "FunctionMessage": "function",
-    "FunctionMessageChunk": "function", "ToolMessage": "tool", "ToolMessageChunk": "tool",
+    "FunctionMessageChunk": "function", "ToolMessage": "tool", "ToolMessageChunk": "tool", "RemoveMessage": "remove",
 }
 
 
@@ -150,6 +151,8 @@ def _create_message(
         if status is not None:
             kwargs["status"] = status
         return ToolMessage(content=content, artifact=artifact, **kwargs)
+    if role == "remove":
+        return RemoveMessage(**kwargs)
     raise ValueError(f"Unexpected message type: {role!r}. Use one of {_ROLE_NAMES}.")
 
 
