@@ -27,7 +27,7 @@ import hookchain.messages._merge as hc_merge
 import hookchain.messages.ai as hc_ai
 import hookchain.messages.tool as hc_tool
 
-FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BUILTIN_ERRORS = (NotImplementedError, KeyError, TypeError, ValueError, AttributeError)
 
 
