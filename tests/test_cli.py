@@ -414,6 +414,79 @@ def test_unknown_handler_on_the_command_line(cli, quiet):
 
 
 # --------------------------------------------------------------------------- #
+# hookchain config
+# --------------------------------------------------------------------------- #
+
+
+def test_config_shows_the_embedded_default(cli):
+    out = ok(cli("config"))
+    assert out.splitlines() == [
+        f"file:     embedded default ({Path(__import__('hookchain.config').config.DEFAULT_CONFIG)})",
+        "model:    echo",
+        "  n = 200",
+        "handler_timeout: none",
+        "handlers:",
+        "  stdout",
+        "    runs = true",
+        "    tokens = false",
+    ]
+
+
+def test_config_shows_the_file_in_effect(cli, tmp_path, quiet):
+    (tmp_path / "hookchain.toml").write_text("handler_timeout = 2.5\n[handlers.stdout]\ntokens = true\n"
+                                             "[handlers.off]\nenabled = false\n")
+    assert ok(cli("config")).splitlines() == [
+        "file:     hookchain.toml",
+        "model:    echo (the default: hookchain.toml sets no `model`)",
+        "handler_timeout: 2.5 s",
+        "handlers:",
+        "  stdout",
+        "    tokens = true",
+    ]
+    assert ok(cli("config", env={"HOOKCHAIN_CONFIG": str(quiet)})).splitlines()[:3] == [
+        f"file:     {quiet} (from $HOOKCHAIN_CONFIG)", "model:    echo", "  n = 9"]
+    assert ok(cli("config", "--config", str(quiet))).splitlines()[-1] == "handlers: none"
+
+
+def test_config_masks_secrets(cli, tmp_path):
+    site = tmp_path / "site"
+    info = site / "hookchain_vault-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hookchain-vault\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[hookchain]\nvault = hc_cli_vault\n")
+    (site / "hc_cli_vault.py").write_text(
+        "import hookchain\nfrom pydantic import BaseModel, SecretStr\n"
+        "from hookchain.callbacks import BaseCallbackHandler\n"
+        "class Options(BaseModel):\n    dsn: SecretStr\n    url: str = ''\n    api_key: str = ''\n    headers: dict = {}\n"
+        "class Vault(BaseCallbackHandler):\n    options_model = Options\n"
+        "    def __init__(self, **options):\n        pass\n"
+        "@hookchain.hookimpl\ndef register_handlers(register):\n    register('vault', Vault)\n"
+    )
+    (tmp_path / "hookchain.toml").write_text(
+        'model = "echo"\n[handlers.vault]\ndsn = "db-hunter2"\nurl = "https://user:pw123@example.com/v1"\n'
+        'api_key = "sk-123"\nheaders = {Authorization = "Bearer abc", Accept = "json"}\n'
+    )
+    out = ok(cli("config", env={"PYTHONPATH": str(site)}))
+    for secret in ("hunter2", "pw123", "sk-123", "abc"):
+        assert secret not in out
+    lines = out.splitlines()
+    assert lines[lines.index("  vault") + 1:] == [
+        '    dsn = "********"',  # a SecretStr field of the handler's options_model
+        '    url = "https://user:********@example.com/v1"',
+        '    api_key = "********"',  # looks secret by its name
+        '    headers = {"Authorization": "********", "Accept": "json"}',
+    ]
+
+
+def test_config_shows_a_handler_it_cannot_build(cli, tmp_path):
+    (tmp_path / "hookchain.toml").write_text('[handlers.tracer]\npassword = "pw"\n')
+    proc = cli("config")
+    assert proc.returncode == 1 and "pw" not in proc.stdout.replace("password", "")
+    assert proc.stdout.splitlines()[-3:] == ["  tracer", '    password = "********"',
+                                              "    error: unknown handler 'tracer'; known handlers: stdout."]
+
+
+# --------------------------------------------------------------------------- #
 # Listing commands
 # --------------------------------------------------------------------------- #
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from typing import Any, Iterator, NoReturn, Optional, TextIO
 
@@ -214,6 +215,19 @@ def _missing_variables(error: PromptInputError, variables: tuple[str, ...]) -> s
             f"template, double it: '{{{{{error.missing[0]}}}}}'")
 
 
+def _find_config(config_path: Optional[str]) -> tuple[Any, str]:
+    """The config ``hookchain run`` uses (``--config``, else ``hookchain.config.find``,
+    else the embedded default) and where it comes from, for people."""
+    from hookchain import config as cfg
+
+    if config_path:
+        return cfg.load(config_path), config_path
+    config = cfg.find()
+    if config is None:
+        return cfg.load_default(), f"embedded default ({cfg.DEFAULT_CONFIG})"
+    return config, f"{config.source} (from $HOOKCHAIN_CONFIG)" if os.environ.get("HOOKCHAIN_CONFIG") else config.source
+
+
 def _handler_pairs(names: tuple[str, ...], options: tuple[str, ...]) -> dict[str, dict[str, str]]:
     """``{handler name: {option: value}}`` from ``--handler NAME`` and ``-O NAME.KEY=VALUE``."""
     out: dict[str, dict[str, str]] = {name: {} for name in names}
@@ -232,11 +246,10 @@ def _run(output: _Output, template: str, variables: dict[str, str], model_name: 
     from hookchain.plugins import get_model
     from hookchain.prompts import ChatPromptTemplate
 
-    config = cfg.load(config_path) if config_path else cfg.find()
-    if config is None:  # the embedded default: use what of it is installed
+    config, where = _find_config(config_path)
+    if where.startswith("embedded default"):  # use what of it is installed
         from hookchain.plugins import list_handlers
 
-        config = cfg.load_default()
         installed = list_handlers()
         for name in [n for n in config.handlers if n not in installed]:
             del config.handlers[name]
@@ -361,6 +374,76 @@ def new_plugin(name: str, kind: str, directory: Optional[str]) -> None:
     for path in files:
         click.echo(f"created {path}")
     click.echo(f"next: cd {target} && pip install -e '.[test]' && pytest")
+
+@main.command("config")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: as `run`).")
+def config_command(config_path: Optional[str]) -> None:
+    """Show the config `run` uses: file, model, enabled handlers (secrets masked).
+
+    Exits with status 1 when a model or handler it names cannot be built."""
+    from hookchain import config as cfg
+    from hookchain.plugins import get_handler, get_model
+
+    try:
+        config, where = _find_config(config_path)
+    except HookchainError as e:
+        raise click.ClickException(str(e)) from None
+    model = config.model or cfg.load_default().model
+    note = "" if config.model else f" (the default: {config.source} sets no `model`)"
+    click.echo(f"file:     {where}")
+    click.echo(f"model:    {model}{note}")
+    failed = _show_options(config.models.get(model, {}), lambda options: get_model(model, **options), "  ")
+    timeout = config.handler_timeout
+    click.echo(f"handler_timeout: {'none' if timeout is None else f'{timeout:g} s'}")
+    click.echo("handlers:" if config.handlers else "handlers: none")
+    for name, options in config.handlers.items():
+        click.echo(f"  {name}")
+        failed |= _show_options(options, lambda options, name=name: get_handler(name, **options), "    ")
+    if failed:
+        sys.exit(1)
+
+
+_SECRET_WORDS = {"key", "apikey", "token", "secret", "password", "passwd", "pwd", "credential", "credentials",
+                 "auth", "authorization", "cookie"}
+_URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/@\s]+@")
+
+
+def _show_options(options: dict[str, Any], build: Any, indent: str) -> bool:
+    """Print ``options`` as ``key = value`` lines with secrets masked: the
+    ``SecretStr`` fields of what ``build(**options)`` makes (its
+    ``options_model``, else its own fields), keys that look secret (``api_key``,
+    ``Authorization``, ...: the last word of the name) at any depth, and
+    passwords in URLs. Prints the error and returns True when ``build`` fails."""
+    from hookchain.plugins import _secret_fields
+
+    error, secret = None, set()
+    try:
+        built = build(options)
+        secret = _secret_fields(getattr(type(built), "options_model", None) or type(built))
+    except HookchainError as e:
+        error = str(e)
+    for key, value in options.items():
+        click.echo(f"{indent}{key} = {json.dumps(_masked(value, key in secret or _looks_secret(key)), ensure_ascii=False, default=str)}")
+    if error:
+        click.echo(f"{indent}error: {error}")
+    return error is not None
+
+
+def _looks_secret(key: str) -> bool:
+    return re.split(r"[^a-z0-9]+", key.lower())[-1] in _SECRET_WORDS
+
+
+def _masked(value: Any, secret: bool) -> Any:
+    if secret:
+        return "********"
+    if isinstance(value, dict):
+        return {k: _masked(v, _looks_secret(str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, False) for v in value]
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(r"\1********@", value)
+    return value
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
