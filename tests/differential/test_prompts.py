@@ -77,6 +77,8 @@ MUSTACHE = [
     ("{{! a comment }}text{{>partial}}", {}),
     ("{{=<% %>=}}<% x %>", {"x": "delims"}),
     ("{{#a}}{{b}}{{/a}} {{c}}", {"a": {"b": 1}, "c": 2}),
+    ("{{items.0}}-{{items.1.name}}-{{items.9}}-{{items.append}}-{{items}}", {"items": ["a", {"name": "n"}]}),
+    ("{{#rows}}{{0}}{{1}};{{/rows}}{{#t}}{{.}}{{/t}}", {"rows": [["x", "y"], ["z"]], "t": ("p", "q")}),
 ]
 
 

@@ -107,6 +107,19 @@ def _html_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+class _Items(list):
+    """A list for mustache whose only attributes are its indices, so that
+    dotted names reach items (``{{items.0}}``, as LangChain); every other
+    attribute is absent, so the renderer can call none of list's methods."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name.isdigit() and int(name) < len(self):
+            return list.__getitem__(self, int(name))
+        raise AttributeError(name)
+
+
 def _plain(value: Any) -> Any:
     """``value`` as plain data for mustache: no object reaches the renderer,
     so no attribute is read and nothing is called while rendering."""
@@ -118,7 +131,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return _Items(_plain(v) for v in value)
     return str.__str__(str(value))  # an exact str, even from a str subclass
 
 
