@@ -116,6 +116,36 @@ def test_refuses_a_non_empty_directory_and_bad_kind(tmp_path):
     assert create_plugin("shout", "model", tmp_path / "empty")[0] == tmp_path / "empty"
 
 
+@pytest.mark.parametrize("name, kind, taken", [
+    ("echo", "model", "the installed plugin echo (hookchain-echo "),
+    ("hookchain-stdout", "handler", "the installed plugin stdout (hookchain-stdout "),
+])
+def test_refuses_the_name_of_an_installed_plugin(tmp_path, name, kind, taken):
+    result = CliRunner().invoke(main, ["new-plugin", name, "--kind", kind, "--dir", str(tmp_path / "p")])
+    assert result.exit_code == 1, result.output
+    assert f"Error: plugin name {name.removeprefix('hookchain-')!r} is taken by {taken}" in result.output
+    assert "choose another name" in result.output
+    assert not (tmp_path / "p").exists()
+
+
+def test_refuses_a_model_or_handler_name_already_registered(tmp_path):
+    import types
+
+    import hookchain
+    from hookchain import plugins
+    from hookchain.language_models import BaseChatModel
+
+    module = types.SimpleNamespace(register_models=hookchain.hookimpl(lambda register: register("shout", BaseChatModel)))
+    plugins.reset()
+    try:
+        plugins.register_plugin(module, name="loud-models")
+        with pytest.raises(ScaffoldError, match=r"plugin name 'shout' is taken by the installed plugin loud-models, "
+                                                r"which registers the model 'shout'"):
+            create_plugin("shout", "handler", tmp_path / "p")
+    finally:
+        plugins.reset()
+
+
 # --------------------------------------------------------------------------- #
 # The real thing: a fresh virtualenv
 # --------------------------------------------------------------------------- #

@@ -53,6 +53,27 @@ def plugin_names(name: str) -> dict[str, str]:
     return {"name": short, "distribution": f"hookchain-{short}", "package": package, "Camel": camel}
 
 
+def _refuse_installed(names: dict[str, str]) -> None:
+    """Raise ``ScaffoldError`` when an installed plugin has this entry-point or
+    distribution name, or registers a model or handler of this name: the new
+    plugin would shadow it, or be shadowed (``hookchain run -m NAME`` would be
+    ambiguous)."""
+    from hookchain.plugins import list_plugins
+
+    short = names["name"]
+    for plugin in list_plugins():
+        if short == plugin.name or names["distribution"] == plugin.distribution:
+            why = ""
+        elif short in plugin.models:
+            why = f", which registers the model {short!r}"
+        elif short in plugin.handlers:
+            why = f", which registers the handler {short!r}"
+        else:
+            continue
+        raise ScaffoldError(f"plugin name {short!r} is taken by the installed plugin {plugin.label}{why}; "
+                            f"choose another name")
+
+
 def _hookchain_requirement() -> str:
     from hookchain import __version__
 
@@ -360,10 +381,15 @@ _USAGE = {
 def create_plugin(name: str, kind: str, directory: Optional[Union[str, Path]] = None) -> tuple[Path, list[Path]]:
     """Write the plugin project for ``name`` of ``kind`` ("model" or "handler")
     into ``directory`` (default ``./hookchain-NAME``), which must not exist or be
-    empty. Returns the project directory and the files written."""
+    empty. Returns the project directory and the files written.
+
+    Raises ``ScaffoldError`` for a bad name or kind, a name an installed plugin
+    already uses (as entry point, distribution, model or handler name), or a
+    directory in the way."""
     if kind not in KINDS:
         raise ScaffoldError(f"plugin kind {kind!r} is not one of: {', '.join(KINDS)}")
     names = plugin_names(name)
+    _refuse_installed(names)
     target = Path(directory) if directory is not None else Path(names["distribution"])
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ScaffoldError(f"{target} already exists and is not an empty directory; choose another --dir")
