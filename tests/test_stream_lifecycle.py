@@ -33,6 +33,14 @@ class Stalls(BaseChatModel):
         return "stalls"
 
 
+@pytest.fixture
+def recorder(recorder):
+    # Inline: events are recorded as they fire (a sync handler of an async run
+    # is otherwise called from a delivery thread), so their order is the runs'.
+    recorder.run_inline = True
+    return recorder
+
+
 def ends(recorder) -> list[tuple[str, Any]]:
     """``(event, run name)`` of every end or error event, in order."""
     starts = {e[1]: e[4].get("name") or e[3][0]["name"] for e in recorder.events if e[0].endswith("_start")}
