@@ -270,3 +270,56 @@ def test_runtime_callbacks_alongside_stream_events():
 
     lc, hc = both(scenario)
     assert lc == hc
+
+
+# -- sync runs nested inside the async run (issue 12) ------------------------ #
+def _inner(fw):
+    return fw.ChatPromptTemplate.from_messages(["say {x}"]) | fw.EchoModel(n=3)
+
+
+def test_nested_sync_invoke_inside_async_lambda():
+    async def scenario(fw):
+        inner = _inner(fw)
+
+        async def outer(x, config):
+            return inner.invoke(x, config)
+
+        return await event_stream(fw, fw.RunnableLambda(outer), {"x": "hello"})
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert "on_chat_model_end" in [e[0] for e in hc]
+
+
+def test_nested_sync_stream_inside_async_lambda():
+    async def scenario(fw):
+        inner = _inner(fw)
+
+        async def outer(x, config):
+            return "".join(c.content for c in inner.stream(x, config))
+
+        return await event_stream(fw, fw.RunnableLambda(outer), {"x": "hello"})
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert [e[1] for e in hc if e[0] == "on_chain_stream"].count("RunnableSequence") == 4  # 3 characters, 1 metadata chunk
+
+
+def test_nested_stream_of_a_plain_lambda_is_a_streamed_run():
+    async def scenario(fw):
+        inner = fw.RunnableLambda(lambda x: x + "!")
+
+        async def outer(x, config):
+            return list(inner.stream(x, config))
+
+        def outer_sync(x, config):  # runs in a worker thread
+            return list(inner.stream(x, config))
+
+        return [
+            await event_stream(fw, fw.RunnableLambda(outer), "hi"),
+            await event_stream(fw, fw.RunnableLambda(outer_sync), "hi"),
+        ]
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert ("on_chain_stream", "RunnableLambda") in [e[:2] for e in hc[1]]

@@ -143,6 +143,15 @@ def _tap(rm: Any, aiter: AsyncIterator[Any]) -> AsyncIterator[Any]:
     return aiter
 
 
+def _tap_iter(rm: Any, it: Iterator[Any]) -> Iterator[Any]:
+    # The same for a sync stream (a nested ``stream()`` inside an async run).
+    for handler in rm.handlers:
+        tap = getattr(handler, "tap_output_iter", None)
+        if tap is not None:
+            return tap(rm.run_id, it)
+    return it
+
+
 def _run_all(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int], return_exceptions: bool) -> list[Any]:
     """Run ``calls`` concurrently on the shared pool, the calling thread working
     too; at most ``max_concurrency`` at once. Results in order; the first error
@@ -264,14 +273,16 @@ class Runnable(ABC):
         rm = self._start_chain(config, input)
         it = func(input, config, rm)
         chunks: Optional[list[Any]] = [] if rm.handlers else None  # the output only handlers see
+        stream = _tap_iter(rm, it) if rm.handlers else it
         try:
-            for chunk in it:
+            for chunk in stream:
                 yield chunk
                 if chunks is not None:
                     chunks.append(chunk)
         except BaseException as e:
-            try:
-                _close(it)  # its runs end before this one
+            try:  # its runs end before this one
+                _close(stream)
+                _close(it)
             finally:
                 rm.on_chain_error(e)
             raise
@@ -597,8 +608,14 @@ class RunnableLambda(Runnable):
 
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
         if not self._is_gen:
-            yield self.invoke(input, config, **kwargs)
-            return
+            # One chunk, but as a streamed run (as LangChain), so that
+            # astream_events reports it with on_chain_stream.
+            def one(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
+                if self.func is None:
+                    raise TypeError(f"{self.name} has only an async function; use ainvoke/astream")
+                yield self._run(value, config, rm)
+
+            return self._stream_with_config(one, input, config)
 
         def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
             child = self._child(config, rm)
@@ -614,7 +631,7 @@ class RunnableLambda(Runnable):
             finally:
                 gen.close()
 
-        yield from self._stream_with_config(run, input, config)
+        return self._stream_with_config(run, input, config)
 
     def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         if not self._is_agen:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, AsyncIterator, Optional, Sequence
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 from uuid import UUID
 
 from hookchain.callbacks.base import AsyncCallbackHandler
-from hookchain.runnables.base import _aclosing
+from hookchain.runnables.base import _aclosing, _closing
 from hookchain.runnables.config import RunnableConfig, ensure_config
 
 _DONE = object()
@@ -158,6 +158,16 @@ class _EventStreamHandler(AsyncCallbackHandler):
     async def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async with _aclosing(output):
             async for chunk in output:
+                info = self.runs.get(run_id)
+                if info is not None and info.kind in ("chain", "parser"):
+                    self._send(f"on_{info.kind}_stream", run_id, info, {"chunk": chunk})
+                yield chunk
+
+    def tap_output_iter(self, run_id: UUID, output: Iterator[Any]) -> Iterator[Any]:
+        """``tap_output_aiter`` for a sync stream run inside the async run (a
+        nested ``stream()``), as LangChain's ``tap_output_iter``."""
+        with _closing(output):
+            for chunk in output:
                 info = self.runs.get(run_id)
                 if info is not None and info.kind in ("chain", "parser"):
                     self._send(f"on_{info.kind}_stream", run_id, info, {"chunk": chunk})
