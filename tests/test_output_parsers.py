@@ -93,3 +93,56 @@ def test_pydantic_parser_streams_only_valid_models():
     with pytest.raises(OutputParserException, match="Failed to parse Point") as info:
         PydanticOutputParser(pydantic_object=Point).parse('{"y": 2}')
     assert info.value.llm_output == '{"y": 2}'
+
+
+def test_closing_a_parsed_stream_ends_the_model_run_first():
+    # The parser closes the stream it reads, so the model's run ends before
+    # the parser's, which ends before the sequence's (sync and async).
+    from hookchain.callbacks import AsyncCallbackHandler, BaseCallbackHandler
+    from hookchain.language_models import FakeListChatModel
+
+    class Sync(BaseCallbackHandler):
+        def __init__(self):
+            self.ends = []
+
+        def on_chain_start(self, serialized, inputs, **kwargs):
+            self.ends.append(("on_chain_start", kwargs.get("name")))
+
+        def on_chain_error(self, error, **kwargs):
+            self.ends.append(("on_chain_error", None))
+
+        def on_llm_error(self, error, **kwargs):
+            self.ends.append(("on_llm_error", None))
+
+    class Async(AsyncCallbackHandler):
+        def __init__(self):
+            self.ends = []
+
+        async def on_chain_start(self, serialized, inputs, **kwargs):
+            self.ends.append(("on_chain_start", kwargs.get("name")))
+
+        async def on_chain_error(self, error, **kwargs):
+            self.ends.append(("on_chain_error", None))
+
+        async def on_llm_error(self, error, **kwargs):
+            self.ends.append(("on_llm_error", None))
+
+    chain = FakeListChatModel(responses=["hello"]) | StrOutputParser()
+    sync = Sync()
+    it = chain.stream("x", {"callbacks": [sync]})
+    assert next(it) == "h"
+    it.close()
+
+    async def main():
+        handler = Async()
+        stream = chain.astream("x", {"callbacks": [handler]})
+        assert await stream.__anext__() == "h"
+        await stream.aclose()
+        return handler
+
+    expected = [
+        ("on_chain_start", "RunnableSequence"), ("on_chain_start", "StrOutputParser"),
+        ("on_llm_error", None), ("on_chain_error", None), ("on_chain_error", None),
+    ]
+    assert sync.ends == expected
+    assert asyncio.run(main()).ends == expected

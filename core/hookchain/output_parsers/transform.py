@@ -106,8 +106,11 @@ def stream_parser_run(
             if seen is not None:
                 outputs.append(chunk)
     except BaseException as e:
-        _close(it)
-        rm.on_chain_error(e, inputs=None if first is _NONE else first)  # LangChain's value
+        try:
+            _close(it)  # then the stream it reads, so their runs end before this one
+            _close(input)
+        finally:
+            rm.on_chain_error(e, inputs=None if first is _NONE else first)  # LangChain's value
         raise
     if seen is not None:
         rm.on_chain_end(_total(outputs), inputs=_total(seen))
@@ -135,8 +138,11 @@ async def astream_parser_run(
             if seen is not None:
                 outputs.append(chunk)
     except BaseException as e:
-        await _aclose(it)
-        await rm.on_chain_error(e, inputs=None if first is _NONE else first)
+        try:
+            await _aclose(it)
+            await _aclose(input)
+        finally:
+            await rm.on_chain_error(e, inputs=None if first is _NONE else first)
         raise
     if seen is not None:
         await rm.on_chain_end(_total(outputs), inputs=_total(seen))
