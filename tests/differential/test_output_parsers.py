@@ -509,3 +509,24 @@ def test_xml_default_parser_needs_defusedxml():
     lc, hc = both(scenario)
     assert lc == hc == (("raised", "ImportError"), ("raised", "ImportError"))
     assert "pip install defusedxml" in raised(lambda: op(HC).XMLOutputParser().parse("<a/>"))[2]
+
+
+def test_pydantic_parser_with_a_pydantic_v1_model():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydantic import v1
+
+        class OldJoke(v1.BaseModel):
+            setup: str
+            rating: int = 0
+
+    def scenario(fw):
+        p = op(fw).PydanticOutputParser(pydantic_object=OldJoke)
+        bad = raised(lambda: p.parse('{"rating": 2}'))
+        return p.parse('{"setup": "x", "rating": 3}').dict(), bad[:2], bad[2].split(_LINK)[0].split("\n")[0], \
+            p.get_format_instructions().split("```")[-2].strip()
+
+    lc, hc = both(scenario)
+    assert lc == hc

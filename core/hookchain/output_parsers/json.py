@@ -21,12 +21,14 @@ from hookchain.utils.json import parse_and_check_json_markdown, parse_json_markd
 
 __all__ = ["JsonOutputParser", "SimpleJsonOutputParser", "parse_partial_json", "parse_and_check_json_markdown"]
 
+
 def schema_instructions(model: type) -> str:
     """``JSON_FORMAT_INSTRUCTIONS`` with the JSON schema of ``model`` (a
     pydantic v2 or v1 model class), its top-level ``title`` and ``type`` removed."""
     schema = model.model_json_schema() if hasattr(model, "model_json_schema") else model.schema()
     reduced = {k: v for k, v in schema.items() if k not in ("title", "type")}
     return JSON_FORMAT_INSTRUCTIONS.format(schema=json.dumps(reduced, ensure_ascii=False))
+
 
 class JsonOutputParser(BaseCumulativeTransformOutputParser[Any]):
     """The JSON value in a model's answer (any JSON type).
@@ -75,5 +77,6 @@ class JsonOutputParser(BaseCumulativeTransformOutputParser[Any]):
     @property
     def _type(self) -> str:
         return "simple_json_output_parser"
+
 
 SimpleJsonOutputParser = JsonOutputParser

@@ -16,12 +16,6 @@ __all__ = ["PydanticOutputParser"]
 
 TBaseModel = TypeVar("TBaseModel")
 
-def _validation_errors() -> tuple[type[Exception], ...]:
-    try:
-        from pydantic import v1
-    except ImportError:  # pragma: no cover - pydantic without its v1 shim
-        return (pydantic.ValidationError,)
-    return (pydantic.ValidationError, v1.ValidationError)
 
 class PydanticOutputParser(JsonOutputParser, Generic[TBaseModel]):
     """The JSON in a model's answer, validated into ``pydantic_object`` (a
@@ -36,17 +30,21 @@ class PydanticOutputParser(JsonOutputParser, Generic[TBaseModel]):
 
     def _parse_obj(self, obj: Any) -> Any:
         model = self.pydantic_object
+        if hasattr(model, "model_validate"):  # a pydantic v2 model
+            validate, invalid = model.model_validate, pydantic.ValidationError
+        elif hasattr(model, "parse_obj"):  # a pydantic.v1 model
+            from pydantic.v1 import ValidationError as invalid
+
+            validate = model.parse_obj
+        else:
+            raise OutputParserException(f"PydanticOutputParser needs a pydantic model class, got {model!r}")
         try:
-            if hasattr(model, "model_validate"):
-                return model.model_validate(obj)
-            if hasattr(model, "parse_obj"):
-                return model.parse_obj(obj)
-        except _validation_errors() as e:
+            return validate(obj)
+        except invalid as e:
             dumped = json.dumps(obj, ensure_ascii=False)
             raise OutputParserException(
                 f"Failed to parse {model.__name__} from completion {dumped}. Got: {e}", llm_output=dumped,
             ) from e
-        raise OutputParserException(f"PydanticOutputParser needs a pydantic model class, got {model!r}")
 
     def parse_result(self, result: list[Generation], *, partial: bool = False) -> Optional[Any]:
         """A ``pydantic_object`` instance; with ``partial=True``, ``None`` while
