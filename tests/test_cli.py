@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from importlib.metadata import version
@@ -411,6 +412,97 @@ def test_handler_options_on_the_command_line(cli, quiet):
 def test_unknown_handler_on_the_command_line(cli, quiet):
     error = one_line_error(cli("run", "hi", "--handler", "tracer", "--config", str(quiet)))
     assert error == "Error: unknown handler 'tracer'; known handlers: stdout."
+
+
+# --------------------------------------------------------------------------- #
+# Ctrl-C
+# --------------------------------------------------------------------------- #
+
+#: A plugin that stalls (prints a marker line to stderr, then sleeps) where it is told:
+#: at import (STALL_AT_IMPORT=1) or in one handler event (-O stall.at=EVENT).
+STALL_PLUGIN = """\
+import os, sys, time
+import hookchain
+from hookchain.callbacks import BaseCallbackHandler
+from hookchain.language_models import BaseChatModel
+
+
+def stall(where):
+    sys.__stderr__.write(f"stalled at {where}\\n")
+    sys.__stderr__.flush()
+    time.sleep(120)
+
+
+if os.environ.get("STALL_AT_IMPORT") and sys.argv[0] != "-c":  # not in hookchain's plugin-indexing child
+    stall("import")
+
+
+class Stall(BaseCallbackHandler):
+    def __init__(self, at=""):
+        self.at = at
+
+    def on_chain_start(self, serialized, inputs, **kwargs):
+        if self.at == "on_chain_start" and kwargs.get("name") == "ChatPromptTemplate":
+            stall(self.at)
+
+    def on_llm_new_token(self, token, **kwargs):
+        if self.at == "on_llm_new_token" and token == "l":
+            stall(self.at)
+
+
+@hookchain.hookimpl
+def register_handlers(register):
+    register("stall", Stall)
+"""
+
+
+@pytest.fixture
+def stall_site(tmp_path) -> dict[str, str]:
+    site = tmp_path / "site"
+    info = site / "hookchain_stall-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hookchain-stall\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[hookchain]\nstall = hc_cli_stall\n")
+    (site / "hc_cli_stall.py").write_text(STALL_PLUGIN)
+    return {"PYTHONPATH": str(site)}
+
+
+def interrupt_at(proc: subprocess.Popen, marker: str) -> tuple[int, list[str]]:
+    """Wait for the stderr line ``marker``, send SIGINT, return the exit status
+    and the rest of stderr (``-X importtime`` lines left out)."""
+    for line in proc.stderr:
+        if line.decode().rstrip("\n") == marker or re.search(marker, line.decode()):
+            break
+    else:
+        pytest.fail(f"never saw {marker!r}; status {proc.wait(timeout=60)}")
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read().decode().splitlines()
+    code = proc.wait(timeout=60)
+    proc.stdin.close()
+    proc.stdout.close()
+    return code, [line for line in rest if not line.startswith("import time:")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+@pytest.mark.parametrize("args, env, marker", [
+    (["run", "Hello", "-m", "echo", "--handler", "stall"], {"STALL_AT_IMPORT": "1"}, "stalled at import"),
+    (["run", "Hello", "-m", "echo", "-O", "stall.at=on_chain_start"], {}, "stalled at on_chain_start"),
+    (["run", "Hello", "-m", "echo", "-O", "stall.at=on_llm_new_token"], {}, "stalled at on_llm_new_token"),
+], ids=["plugin-import", "rendering", "streaming"])
+def test_ctrl_c_prints_interrupted_and_exits_130(cli, quiet, stall_site, args, env, marker):
+    proc = cli.start(*args, "--config", str(quiet), env={**stall_site, **env})
+    assert interrupt_at(proc, marker) == (130, ["interrupted"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_during_startup_prints_interrupted_and_exits_130(cli, quiet):
+    # SIGINT as soon as hookchain.cli has imported part of click: it lands while
+    # the rest of click loads, the arguments are parsed, or stdin is read.
+    # (Before hookchain.cli starts, in the interpreter's start and `import
+    # hookchain`, Python's own KeyboardInterrupt traceback is unavoidable.)
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "hookchain.cli", "run", "-", "--config", str(quiet)],
+                            cwd=cli.cwd, env=cli.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert interrupt_at(proc, r"\|\s+click\.") == (130, ["interrupted"])
 
 
 # --------------------------------------------------------------------------- #

@@ -4,21 +4,40 @@
 answer to stdout through the enabled handlers; ``hookchain plugins``,
 ``hookchain models`` and ``hookchain handlers`` list what is installed. Errors
 from bad input exit with a non-zero status and one line on stderr; ``--debug`` shows the
-traceback instead.
+traceback instead. Ctrl-C at any moment prints ``interrupted`` and exits with
+status 130.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import re
+import signal
 import sys
-from typing import Any, Iterator, NoReturn, Optional, TextIO
 
-import click
 
-from hookchain.errors import HookchainError, PromptInputError, UnknownNameError
+def _interrupted_while_starting(signum: int, frame: object) -> None:
+    os.write(2, b"interrupted\n")
+    os._exit(130)
+
+
+# Ctrl-C while this program's modules load: one line, no traceback. (Only when
+# the hookchain program runs: a process importing this module keeps its own.)
+_sigint = None
+if __name__ == "__main__" or os.path.basename(getattr(sys.modules["__main__"], "__file__", None) or "") == "hookchain":
+    with __import__("contextlib").suppress(ValueError):  # not the main thread
+        _sigint = signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+from typing import Any, Iterator, NoReturn, Optional, TextIO  # noqa: E402
+
+import click  # noqa: E402
+
+from hookchain.errors import HookchainError, PromptInputError, UnknownNameError  # noqa: E402
+
+if _sigint is not None:
+    signal.signal(signal.SIGINT, _sigint)
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -65,9 +84,14 @@ class _PluginGroup(click.Group):
         return super().list_commands(ctx)
 
 
+class _Interrupted(Exception):
+    """Ctrl-C, carried past click (which would print "Aborted!")."""
+
+
 class _Cli(_PluginGroup):
     """The ``hookchain`` group: every error is one line on stderr, ``Error: ...``
-    (usage errors: status 2, as click; other errors: 1)."""
+    (usage errors: status 2, as click; other errors: 1); Ctrl-C prints
+    ``interrupted`` and exits with status 130 (128 + SIGINT), as shells report."""
 
     def main(self, args: Any = None, prog_name: Optional[str] = None, complete_var: Optional[str] = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -82,10 +106,22 @@ class _Cli(_PluginGroup):
         except click.ClickException as e:
             e.show()
             sys.exit(e.exit_code)
+        except (_Interrupted, KeyboardInterrupt, click.Abort):
+            click.echo("interrupted", err=True)
+            sys.exit(130)
         sys.exit(code or 0)  # click.exceptions.Exit's code (e.g. 0 after --help), else 0
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
+
     def invoke(self, ctx: click.Context) -> None:
-        super().invoke(ctx)  # a command's return value is not an exit status
+        try:
+            super().invoke(ctx)  # a command's return value is not an exit status
+        except KeyboardInterrupt:
+            raise _Interrupted from None
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -201,9 +237,6 @@ def run(template: str, variables: tuple[str, ...], model_name: Optional[str], op
         if debug:
             raise
         raise click.ClickException(str(e)) from None
-    except KeyboardInterrupt:
-        click.echo("\ninterrupted", err=True)
-        sys.exit(130)
 
 
 def _missing_variables(error: PromptInputError, variables: tuple[str, ...]) -> str:
