@@ -530,3 +530,19 @@ def test_pydantic_parser_with_a_pydantic_v1_model():
 
     lc, hc = both(scenario)
     assert lc == hc
+
+
+def test_sync_parsed_stream_nested_in_an_async_run():
+    # A sync stream() inside an async function of the chain: the parser's
+    # stream events reach astream_events (through tap_output_iter).
+    async def scenario(fw):
+        chain = fw.EchoModel(n=3) | op(fw).StrOutputParser()
+
+        async def outer(x, config):
+            return "".join(chain.stream(x, config))
+
+        return _without_final_empty(fw, await event_stream(fw, fw.RunnableLambda(outer), "abc"))
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert [e[0] for e in hc if e[1] == "StrOutputParser"].count("on_parser_stream") == 4  # "a", "b", "c", ""

@@ -19,7 +19,7 @@ from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
 from hookchain.messages import BaseMessage, BaseMessageChunk
 from hookchain.output_parsers.base import BaseOutputParser, T, as_generation
 from hookchain.outputs import ChatGenerationChunk, GenerationChunk
-from hookchain.runnables.base import Runnable, _aclose, _close, _tap
+from hookchain.runnables.base import Runnable, _aclose, _close, _tap, _tap_iter
 from hookchain.runnables.config import RunnableConfig, ensure_config
 
 __all__ = ["BaseTransformOutputParser", "BaseCumulativeTransformOutputParser"]
@@ -55,15 +55,6 @@ def _start_kwargs(runnable: Runnable, config: RunnableConfig) -> dict[str, Any]:
 
 def _configure(cls: Any, config: RunnableConfig) -> Any:
     return cls.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
-
-
-def _tap_iter(rm: Any, it: Iterator[Any]) -> Iterator[Any]:
-    # The sync twin of runnables.base._tap, for a handler that observes sync streams.
-    for handler in rm.handlers:
-        tap = getattr(handler, "tap_output_iter", None)
-        if tap is not None:
-            return tap(rm.run_id, it)
-    return it
 
 
 def _recorded(first: Any, rest: Iterator[Any], seen: Optional[list[Any]]) -> Iterator[Any]:
