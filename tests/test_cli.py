@@ -673,3 +673,14 @@ def test_hookchain_plugins_selects(cli, quiet):
     assert ok(cli("models", env=env)) == "echo  (echo)\n"
     assert ok(cli("handlers", env=env)) == ""
     assert ok(cli("run", "hi", "--config", str(quiet), env=env)) == "hi\n"
+
+
+def test_help_shows_every_command_summary_in_full(cli):
+    from hookchain.cli import main
+
+    out = ok(cli("--help", env={"COLUMNS": "80"}))
+    assert "..." not in out.partition("Commands:")[2]
+    text = " ".join(out.split())  # summaries may wrap
+    for name, command in main.commands.items():
+        summary = " ".join(command.help.split("\n\n")[0].split())
+        assert f"{name} {summary}" in text, (name, summary)
