@@ -5,7 +5,8 @@ checking, and running as a chain run with ``run_type="prompt"``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import Any, Callable, ClassVar, Optional, Union
 
 from hookchain.errors import PromptInputError, TemplateError
 from hookchain.prompt_values import PromptValue
@@ -97,7 +98,7 @@ class BasePromptTemplate(Runnable):
         """A dict of variables, or a bare value when there is exactly one
         variable. Raises ``TypeError`` for another input, ``PromptInputError``
         (a ``KeyError``) naming every missing variable."""
-        if not isinstance(input, Mapping):
+        if type(input) is not dict and not isinstance(input, Mapping):
             if len(self.input_variables) != 1:
                 raise TypeError(
                     f"{self.get_name()} expects a dict with keys {self.input_variables}, got {type(input).__name__}"
@@ -109,9 +110,8 @@ class BasePromptTemplate(Runnable):
         return input
 
     # -- running --------------------------------------------------------------- #
-    def _config(self, config: Optional[RunnableConfig]) -> Optional[RunnableConfig]:
-        if not (self.metadata or self.tags):
-            return config
+    def _config(self, config: Optional[RunnableConfig]) -> RunnableConfig:
+        """``config`` with the template's ``metadata`` and ``tags`` added (as LangChain)."""
         config = dict(config or {})  # type: ignore[assignment]
         config["metadata"] = {**(config.get("metadata") or {}), **(self.metadata or {})}
         config["tags"] = [*(config.get("tags") or []), *(self.tags or [])]
@@ -127,11 +127,15 @@ class BasePromptTemplate(Runnable):
         """Format with ``input`` (a dict of variables) as a prompt run
         (``run_type="prompt"``, as LangChain). Raises ``PromptInputError`` (a
         ``KeyError``) naming every missing variable."""
-        return self._call_with_config(self._run, input, self._config(config), run_type="prompt")
+        if self.metadata or self.tags:
+            config = self._config(config)
+        return self._call_with_config(self._run, input, config, run_type="prompt")
 
     async def ainvoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs: Any) -> PromptValue:
         """Async ``invoke``: runs ``aformat_prompt`` on the event loop."""
-        return await self._acall_with_config(self._arun, input, self._config(config), run_type="prompt")
+        if self.metadata or self.tags:
+            config = self._config(config)
+        return await self._acall_with_config(self._arun, input, config, run_type="prompt")
 
     # -- formatting (subclasses) ------------------------------------------- #
     def format_prompt(self, **kwargs: Any) -> PromptValue:

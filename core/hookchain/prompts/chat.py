@@ -203,7 +203,8 @@ class _StringImageMessagePromptTemplate(_OneMessage):
     def format(self, **kwargs: Any) -> BaseMessage:
         """The message, variables filled in. Raises ``PromptInputError`` naming missing variables."""
         if not isinstance(self.prompt, list):
-            return _new_message(self._msg_class, self.prompt.format(**kwargs), self.additional_kwargs)
+            text = self.prompt.format(**kwargs)
+            return self._msg_class(text, additional_kwargs=dict(self.additional_kwargs)) if self.additional_kwargs else self._msg_class(text)
         missing = [n for n in self.input_variables if n not in kwargs]
         if missing:
             raise PromptInputError(type(self).__name__, missing, kwargs)
@@ -404,10 +405,10 @@ class ChatPromptTemplate(BaseChatPromptTemplate):
         return out
 
     def _values(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        values = self._merge_partial_and_user_variables(**kwargs)
-        missing = [n for n in self.input_variables if n not in values]
-        if missing:
-            raise PromptInputError(self.get_name(), missing, kwargs)
+        values = self._merge_partial_and_user_variables(**kwargs) if self.partial_variables else kwargs
+        for name in self.input_variables:
+            if name not in values:
+                raise PromptInputError(self.get_name(), [n for n in self.input_variables if n not in values], kwargs)
         return values
 
     # -- composition and container protocol -------------------------------- #
