@@ -498,3 +498,26 @@ def test_pretty_repr_and_print(capsys):
         return p.pretty_repr(), s.pretty_repr(), capsys.readouterr().out
 
     same(scenario)
+
+
+def test_jinja2_chat_templates_and_module_functions():
+    def scenario(fw):
+        p = fw.ChatPromptTemplate.from_messages([("system", "{% if terse %}Be brief.{% endif %}"), ("human", "{{ q|title }}")],
+                                                template_format="jinja2")
+        d = fw.DictPromptTemplate(template={"type": "text", "text": "{a}", "meta": ["{b}", 1]}, template_format="f-string")
+        return (p.input_variables, norm(p.format_messages(terse=True, q="why now")),
+                fw.get_template_variables("{b} {a} {b}", "f-string"), fw.get_template_variables("{{b}} {{#s}}{{x}}{{/s}}", "mustache"),
+                outcome(lambda: fw.get_template_variables("{a}", "other")),
+                outcome(lambda: fw.check_valid_template("{a} {b}", "f-string", ["a"])),
+                outcome(lambda: fw.check_valid_template("{a}", "f-string", ["a", "extra"])),
+                fw.jinja2_formatter("{{ x }}!", x=1), d.input_variables, d.format(a="A", b="B"))
+
+    same(scenario)
+
+
+def test_image_templates_take_urls_only():
+    # LangChain fails here with an AttributeError from inside pydantic; hookchain says what is wrong.
+    with pytest.raises(ValueError, match="images are given by 'url' only"):
+        hc_prompts.ImagePromptTemplate(template={"path": "/etc/passwd"}).format()
+    with pytest.raises(ValueError, match="formatted to no url"):
+        hc_prompts.ImagePromptTemplate(template={"url": "{u}"}).format(u="")
