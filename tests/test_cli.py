@@ -323,6 +323,21 @@ def test_missing_config_file(cli):
     assert error == "Error: config file nowhere.toml does not exist"
 
 
+@pytest.mark.parametrize("make", ["directory", "symlink-loop"])
+def test_unreadable_config_is_a_one_line_error(cli, tmp_path, make):
+    if make == "directory":
+        (tmp_path / "conf.toml").mkdir()
+        (tmp_path / "hookchain.toml").mkdir()
+    else:
+        (tmp_path / "conf.toml").symlink_to("conf.toml")
+        (tmp_path / "hookchain.toml").symlink_to("hookchain.toml")
+    for args in (["run", "hi", "--config", "conf.toml"], ["run", "hi"], ["config"]):
+        proc = cli(*args)
+        assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
+        assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("Error: "), proc.stderr
+        assert ("conf.toml" if "--config" in args else "hookchain.toml") in proc.stderr
+
+
 def test_invalid_config_names_file_and_key(cli, tmp_path):
     (tmp_path / "bad.toml").write_text('model = "echo"\n[handlers]\nstdout = true\n')
     error = one_line_error(cli("run", "hi", "--config", "bad.toml"))

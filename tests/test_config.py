@@ -244,6 +244,49 @@ def test_schema_errors_name_the_file_and_the_key(isolated, text, expected):
     assert isinstance(info.value, ValueError) and isinstance(info.value, HookchainError)
 
 
+@pytest.mark.parametrize("value, problem", [
+    ("nan", "a finite number"), ("inf", "a finite number"), ("-inf", "a finite number"),
+    ("-1", "greater than or equal to 0"), ("true", "a valid number"), ("'soon'", "a valid number"),
+])
+def test_handler_timeout_must_be_a_finite_number_of_seconds(isolated, value, problem):
+    path = write(isolated / "conf.toml", f"handler_timeout = {value}\n")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: key 'handler_timeout' must be a finite number of seconds (>= 0), got ")
+    assert problem in message and "\n" not in message
+
+
+def test_handler_timeout_accepts_zero_and_integers(isolated):
+    assert config.load(write(isolated / "a.toml", "handler_timeout = 0\n")).handler_timeout == 0
+    assert config.load(write(isolated / "b.toml", "handler_timeout = 3\n")).handler_timeout == 3
+
+
+@pytest.mark.parametrize("toml, got", [
+    ('[tool]\nhookchain = "echo"\n', "str"),
+    ("[tool]\nhookchain = [1, 2]\n", "list"),
+    ("tool = 1\n", "int"),
+], ids=["string", "array", "tool-not-a-table"])
+def test_pyproject_tool_hookchain_must_be_a_table(isolated, toml, got):
+    path = write(isolated / "pyproject.toml", toml)
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert str(info.value) == f"{path}: [tool.hookchain] must be a table (keys under a [tool.hookchain] header), got {got}"
+
+
+def test_config_path_that_is_a_directory_or_a_symlink_loop(isolated, monkeypatch):
+    (isolated / "dir.toml").mkdir()
+    with pytest.raises(ConfigError, match=r"^dir\.toml: cannot read the config file: Is a directory$"):
+        config.load("dir.toml")
+    (isolated / "loop.toml").symlink_to("loop.toml")
+    with pytest.raises(ConfigError, match=r"^loop\.toml: cannot read the config file: Too many levels of symbolic links$"):
+        config.load("loop.toml")
+    # ./hookchain.toml that cannot be read is an error, not silently skipped.
+    (isolated / "hookchain.toml").symlink_to("hookchain.toml")
+    with pytest.raises(ConfigError, match=r"^hookchain\.toml: cannot read the config file: Too many levels"):
+        config.find()
+
+
 def test_malformed_toml_names_the_file_and_the_position(isolated):
     path = write(isolated / "conf.toml", 'model = "echo"\n[handlers.stdout\nruns = true\n')
     with pytest.raises(ConfigError) as info:
@@ -391,5 +434,5 @@ def test_handler_timeout_key(tmp_path, monkeypatch):
     cfg.activate(cfg.load(path))
     assert manager.handler_timeout == 2.5
     path.write_text("handler_timeout = 'soon'\n")
-    with pytest.raises(ConfigError, match="key 'handler_timeout' must be a number of seconds"):
+    with pytest.raises(ConfigError, match="key 'handler_timeout' must be a finite number of seconds"):
         cfg.load(path)

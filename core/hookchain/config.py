@@ -30,7 +30,9 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Annotated, Any, Optional, Union
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 from hookchain.errors import ConfigError
 
@@ -42,9 +44,10 @@ else:  # pragma: no cover
 __all__ = ["Config", "find", "load", "load_default", "activate", "autoload", "DEFAULT_CONFIG"]
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
+_SECONDS = TypeAdapter(Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)])
 _KEYS = {
     "model": "a model name (string)",
-    "handler_timeout": "a number of seconds (>= 0)",
+    "handler_timeout": "a finite number of seconds (>= 0)",
     "models": "a table of option tables",
     "handlers": "a table of option tables",
 }
@@ -97,8 +100,12 @@ class Config:
                     )
             tables[key] = value
         timeout = data.get("handler_timeout")
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0):
-            raise ConfigError(f"{source}: key 'handler_timeout' must be {_KEYS['handler_timeout']}, got {timeout!r}")
+        if timeout is not None:
+            try:
+                _SECONDS.validate_python(timeout)
+            except ValidationError as e:
+                raise ConfigError(f"{source}: key 'handler_timeout' must be {_KEYS['handler_timeout']}, "
+                                  f"got {timeout!r} ({e.errors()[0]['msg'].lower()})") from None
         handlers, handler_tables = {}, {}
         for name, options in tables["handlers"].items():
             options = dict(options)
@@ -136,6 +143,8 @@ def _read(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as e:  # a directory, a symlink loop, no permission...
+        raise ConfigError(f"{path}: cannot read the config file: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     except UnicodeDecodeError as e:
@@ -148,7 +157,11 @@ def load(path: Union[str, Path]) -> Config:
     path = Path(path)
     data = _read(path)
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("hookchain", {})
+        tool = data.get("tool", {})
+        data = tool.get("hookchain", {}) if isinstance(tool, dict) else tool
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.hookchain] must be a table (keys under a [tool.hookchain] header), "
+                              f"got {type(data).__name__}")
         return Config.from_dict(data, f"{path} [tool.hookchain]")
     return Config.from_dict(data, str(path))
 
@@ -160,7 +173,7 @@ def find() -> Optional[Config]:
     if env is not None:
         return load(env) if env else None
     local = Path("hookchain.toml")
-    if local.is_file():
+    if os.path.lexists(local):  # a directory or a broken link is an error, not skipped
         return load(local)
     pyproject = Path("pyproject.toml")
     # "tool.hookchain" also matches sub-tables ([tool.hookchain.handlers.stdout])
