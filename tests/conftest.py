@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
+
+# The plugin index (hookchain.plugin_index) of the test run lives in a temporary
+# directory, never in the user's cache; CLI subprocesses inherit it.
+os.environ["HOOKCHAIN_CACHE_DIR"] = tempfile.mkdtemp(prefix="hookchain-test-cache-")
 
 from hookchain.callbacks import BaseCallbackHandler
 from hookchain import model_hooks as _model_hooks

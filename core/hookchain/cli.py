@@ -58,30 +58,56 @@ def _read_stdin() -> str:
         raise click.ClickException(f"stdin is not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r}); re-encode it as UTF-8") from None
 
 
+class _IndexedCommand(click.Command):
+    """A plugin's command as the plugin index lists it (name and help, for
+    ``--help``); ``_PluginGroup`` swaps in the real command when it runs."""
+
+    def __init__(self, name: str, plugin: str, text: dict[str, Any]) -> None:
+        super().__init__(name, help=text.get("help"), short_help=text.get("short_help"))
+        self.plugin = plugin
+
+
 class _PluginGroup(click.Group):
-    """A click group that adds plugin commands (``register_commands``) the
-    first time a command that is not built in is looked up or listed."""
+    """A click group with the commands plugins add (``register_commands``).
 
-    _loaded = False
+    They are listed from the plugin index without importing any plugin; the
+    plugin that provides a command is imported when that command runs. A
+    command the index does not know (a plugin registered in code, an index out
+    of date) makes every plugin add its commands."""
 
-    def _load_plugin_commands(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        from hookchain.plugins import call_registration_hook
+    _everything = False
 
-        call_registration_hook("register_commands", cli=self)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from hookchain.plugins import add_plugin_commands, plugin_commands
+
+        add_plugin_commands(self)  # plugins already registered in this process (no import)
+        return sorted({*super().list_commands(ctx), *plugin_commands()})
 
     def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
         command = super().get_command(ctx, name)
-        if command is None:
-            self._load_plugin_commands()
-            command = super().get_command(ctx, name)
-        return command
+        if command is not None:
+            return command
+        from hookchain.plugins import call_registration_hook, plugin_commands
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
-        return super().list_commands(ctx)
+        indexed = plugin_commands().get(name)
+        if indexed is not None:
+            return _IndexedCommand(name, *indexed)
+        if not self._everything:
+            self._everything = True
+            call_registration_hook("register_commands", cli=self)
+        return super().get_command(ctx, name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[Optional[str], Optional[click.Command], list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, _IndexedCommand):
+            from hookchain.plugins import add_plugin_commands
+
+            plugin = command.plugin
+            add_plugin_commands(self, plugin)
+            command = self.commands.get(name or "")
+            if command is None:
+                ctx.fail(f"plugin {plugin!r} did not add its command {name!r}; see `hookchain plugins`")
+        return name, command, rest
 
 
 class _Interrupted(Exception):
@@ -365,8 +391,13 @@ def _plugins_table(as_json: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def plugins(as_json: bool) -> None:
-    """List discovered plugins, what they register, and load errors."""
+@click.option("--refresh", is_flag=True, help="Rebuild the plugin index first (imports every installed plugin).")
+def plugins(as_json: bool, refresh: bool) -> None:
+    """List installed plugins, what they register, and load errors."""
+    if refresh:
+        from hookchain.plugins import refresh as rebuild_index
+
+        rebuild_index()
     _plugins_table(as_json)
 
 

@@ -1,23 +1,37 @@
 """Plugin discovery and the model/handler registry.
 
-Discovery reads the ``hookchain`` entry-point group once per process, lazily
-(the first time a model, handler or plugin listing is asked for). Each entry
-point is loaded on its own: one that fails to import is recorded with its error
-(shown by ``hookchain plugins``) and the others still load; pluggy's
-``load_setuptools_entrypoints`` would stop at the first failure. The
-registration hooks are then called plugin by plugin for the same reason, so a
-plugin raising in ``register_models`` loses only its own registrations.
+Installed plugins are the entry points of the ``hookchain`` group. What each
+one registers (models, handlers, commands, hooks, its load error) is read from
+the plugin index (``hookchain.plugin_index``), so listing names (``list_models``,
+``hookchain models``, ``--help``) imports no plugin. Asking for a model or
+handler imports the plugins that provide it and registers them with pluggy for
+real: their ``register_models``/``register_handlers`` hooks run then. A name
+the index does not know makes every enabled plugin load (the index may be out
+of date: it is never trusted over the plugins themselves).
 
-Environment:
-    HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD=1: load no entry points (plugins can
-        still be registered in code with ``register_plugin``).
-    HOOKCHAIN_PLUGINS=name,name: load only the entry points with these names.
-    HOOKCHAIN_DISABLE_PLUGINS=name,name: skip these entry points (switch off a
+A plugin may only ever fail itself: an import or a registration hook that
+raises anything (``SystemExit`` and ``KeyboardInterrupt`` included) is
+recorded as that plugin's error (shown by ``hookchain plugins``, and in the
+error for a name it would have provided) and the others still load; a plugin
+that hangs at import is stopped while the index is built and never imported
+by a command afterwards. The user's Ctrl-C is told apart from a plugin
+raising ``KeyboardInterrupt`` by whether a SIGINT arrived while the plugin's
+code ran (see ``_SigintWatch``). Registration hooks may call back into this
+module (e.g. ``list_models()``).
+
+Environment (read when the registry is created: after ``reset()``):
+    HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD=1: load no installed plugin (plugins can
+        still be registered in code with ``register_plugin``); ``0``,
+        ``false``, ``no``, ``off`` or empty do not disable.
+    HOOKCHAIN_PLUGINS=name,name: load only these plugins.
+    HOOKCHAIN_DISABLE_PLUGINS=name,name: skip these plugins (switch off a
         misbehaving plugin without uninstalling it).
+    Names are entry-point names or distribution names (``hookchain-echo``).
+    When one of them is why a name is unknown, the error says so.
 
-Discovery imports every plugin module, so a plugin should keep its module
-cheap: ``hookchain.plugins.lazy_import("some_sdk")`` gives a module that is
-loaded on first attribute access (e.g. when a model is built), not at discovery.
+A plugin should keep its module cheap: ``hookchain.plugins.lazy_import("some_sdk")``
+gives a module that is loaded on first attribute access (e.g. when a model is
+built), not at import.
 
 A name registered by two plugins is kept for both; using it is then an error
 naming both, resolved by qualifying it as ``PLUGIN:NAME``.
@@ -28,19 +42,21 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import re
 import signal
 import threading
 from typing import Any, Callable, Optional
 
 import pluggy
 
-from hookchain import hookspecs
+from hookchain import hookspecs, plugin_index
 from hookchain._lazy import lazy_import
 from hookchain.errors import OptionError, PluginError, UnknownNameError
 
 __all__ = [
     "PluginInfo", "lazy_import", "get_plugin_manager", "register_plugin", "list_plugins",
-    "list_models", "list_handlers", "call_registration_hook", "get_model", "get_handler", "reset",
+    "list_models", "list_handlers", "call_registration_hook", "plugin_commands", "add_plugin_commands",
+    "get_model", "get_handler", "reset", "refresh",
 ]
 
 logger = logging.getLogger("hookchain.plugins")
@@ -131,71 +147,153 @@ def _guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Op
     return None, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
+_OFF = ("", "0", "false", "no", "off")
+
+
 def _names_from_env(variable: str) -> set[str]:
     return {n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()}
 
 
+def _canonical(name: str) -> str:
+    """A distribution name as packaging normalizes it (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class _Installed:
+    """One installed plugin as the index describes it."""
+
+    __slots__ = ("ep", "info", "loadable", "commands", "excluded", "loaded")
+
+    def __init__(self, ep: Any, record: dict[str, Any], excluded: Optional[str]) -> None:
+        dist = getattr(ep, "dist", None)
+        self.ep, self.excluded, self.loaded = ep, excluded, False
+        self.info = PluginInfo(ep.name, dist.name if dist else None, dist.version if dist else None)
+        self.info.hooks, self.info.models, self.info.handlers = record["hooks"], record["models"], record["handlers"]
+        self.info.error = record["error"]
+        self.loadable: bool = record["imported"]
+        self.commands: dict[str, dict[str, Any]] = record["commands"]
+
+    def rename(self, name: str, error: str) -> None:
+        """A second plugin under a taken entry-point name: listed, never loaded."""
+        self.info = PluginInfo(name, self.info.distribution, self.info.version)
+        self.info.error, self.loadable, self.commands = error, False, {}
+
+
 class _Registry:
-    def __init__(self) -> None:
+    def __init__(self, autoload: bool = True) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
+        #: Plugins registered in this process (loaded, or given to register_plugin), by name.
         self.plugins: dict[str, PluginInfo] = {}
         self.kinds: dict[str, dict[str, list[_Entry]]] = {"model": {}, "handler": {}}
+        self.lock = threading.RLock()
+        value = os.environ.get("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", "")
+        self.autoload_off = f"HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD={value}" if value.strip().lower() not in _OFF else None
+        self.autoload = autoload
+        self.only = _names_from_env("HOOKCHAIN_PLUGINS")
+        self.skip = _names_from_env("HOOKCHAIN_DISABLE_PLUGINS")
+        self._installed: Optional[list[_Installed]] = None
+        self.complete = False
+
+    # -- the index -------------------------------------------------------------- #
+    def installed(self, refresh: bool = False) -> list[_Installed]:
+        """Every installed plugin (enabled or not), from the index."""
+        with self.lock:
+            if self._installed is None or refresh:
+                self._installed = self._assemble(plugin_index.load(refresh) if self.autoload else [])
+            return self._installed
+
+    def enabled(self) -> list[_Installed]:
+        """The installed plugins the environment variables let load."""
+        if self.autoload_off or not self.autoload:
+            return []
+        return [p for p in self.installed() if p.excluded is None]
+
+    def _excluded(self, ep: Any) -> Optional[str]:
+        """Which environment variable keeps ``ep`` from loading, or ``None``."""
+        dist = getattr(ep, "dist", None)
+        names = {ep.name, _canonical(dist.name)} if dist else {ep.name}
+        if self.only and not names & {*self.only, *map(_canonical, self.only)}:
+            return f"it is not in HOOKCHAIN_PLUGINS={os.environ['HOOKCHAIN_PLUGINS']}"
+        if names & {*self.skip, *map(_canonical, self.skip)}:
+            return f"HOOKCHAIN_DISABLE_PLUGINS={os.environ['HOOKCHAIN_DISABLE_PLUGINS']} excludes it"
+        return None
+
+    def _assemble(self, indexed: list[tuple[Any, dict[str, Any]]]) -> list[_Installed]:
+        out, taken = [], {}
+        for ep, record in indexed:
+            item = _Installed(ep, record, self._excluded(ep))
+            if item.excluded is None:
+                if ep.name in taken:
+                    item.rename(f"{ep.name}#{len(out)}", f"plugin name {ep.name!r} is already taken by {taken[ep.name].label}")
+                else:
+                    taken[ep.name] = item.info
+                if item.info.error:
+                    logger.warning("hookchain plugin %s: %s", item.info.label, item.info.error)
+            out.append(item)
+        return out
 
     # -- loading ------------------------------------------------------------ #
-    def discover(self) -> None:
-        if os.environ.get("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD"):
-            return
-        only = _names_from_env("HOOKCHAIN_PLUGINS") or None
-        skip = _names_from_env("HOOKCHAIN_DISABLE_PLUGINS")
-        try:
-            from importlib_metadata import entry_points
-        except ImportError:  # Python >= 3.12 without the backport
-            from importlib.metadata import entry_points  # type: ignore[assignment]
-        seen = set()
-        for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP):
-            if (only is not None and ep.name not in only) or ep.name in skip or (ep.name, ep.value) in seen:
-                continue
-            seen.add((ep.name, ep.value))
-            dist = getattr(ep, "dist", None)
-            info = PluginInfo(ep.name, dist.name if dist else None, dist.version if dist else None)
-            obj, error = _guarded(ep.load)
+    def load(self, item: _Installed) -> None:
+        """Import ``item``'s module and register it for real (once)."""
+        with self.lock:
+            if item.loaded or not item.loadable:
+                return
+            item.loaded = True
+            info = PluginInfo(item.info.name, item.info.distribution, item.info.version)
+            obj, error = _guarded(item.ep.load)
             if error is not None:
-                self._fail(info, f"failed to import {ep.value!r}: {error}")
-                continue
-            self.add(obj, info)
+                self._fail(info, f"failed to import {item.ep.value!r}: {error}")
+            else:
+                self.add(obj, info, installed=True)
+
+    def load_all(self) -> None:
+        with self.lock:
+            for item in self.enabled():
+                self.load(item)
+            self.complete = True
 
     def _fail(self, info: PluginInfo, error: str) -> None:
         info.error = error if info.error is None else f"{info.error}; {error}"
         self.plugins.setdefault(info.name, info)
         logger.warning("hookchain plugin %s: %s", info.label, error)
 
-    def add(self, obj: Any, info: PluginInfo) -> PluginInfo:
-        """Register ``obj`` as plugin ``info.name``; returns the ``PluginInfo``
-        recording the outcome (a renamed one with an error if the name is taken)."""
-        if info.name in self.plugins:
-            taken = PluginInfo(f"{info.name}#{len(self.plugins)}", info.distribution, info.version)
-            self._fail(taken, f"plugin name {info.name!r} is already taken by {self.plugins[info.name].label}")
-            return taken
-        try:
-            self.pm.register(obj, name=info.name)
-        except Exception as e:  # noqa: BLE001 - pluggy validation errors
-            self._fail(info, f"invalid hook implementation: {e}")
+    def owner(self, name: str) -> Optional[PluginInfo]:
+        """The plugin (registered here, or installed and enabled) named ``name``."""
+        if name in self.plugins:
+            return self.plugins[name]
+        return next((p.info for p in self.enabled() if p.info.name == name), None)
+
+    def add(self, obj: Any, info: PluginInfo, installed: bool = False) -> PluginInfo:
+        """Register ``obj`` as plugin ``info.name`` (``installed``: loaded from
+        its entry point, whose name the index reserved); returns the
+        ``PluginInfo`` recording the outcome (a renamed one with an error if the
+        name is taken)."""
+        with self.lock:
+            owner = self.plugins.get(info.name) if installed else self.owner(info.name)
+            if owner is not None:
+                taken = PluginInfo(f"{info.name}#{len(self.plugins)}", info.distribution, info.version)
+                self._fail(taken, f"plugin name {info.name!r} is already taken by {owner.label}")
+                return taken
+            try:
+                self.pm.register(obj, name=info.name)
+            except Exception as e:  # noqa: BLE001 - pluggy validation errors
+                self._fail(info, f"invalid hook implementation: {e}")
+                return info
+            self.plugins[info.name] = info
+            info.hooks = sorted(c.name for c in self.pm.get_hookcallers(obj) or [])
+            for hook_name, kind in (("register_models", "model"), ("register_handlers", "handler")):
+                for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                    if impl.plugin is obj:
+                        staged: list[_Entry] = []
+                        _, error = _guarded(impl.function, register=self._register_fn(kind, info, staged))
+                        if error is not None:  # the hook's registrations are dropped
+                            self._fail(info, f"{hook_name} raised {error}")
+                            continue
+                        for entry in staged:
+                            self.kinds[kind].setdefault(entry.name, []).append(entry)
+                            (info.models if kind == "model" else info.handlers).append(entry.name)
             return info
-        self.plugins[info.name] = info
-        info.hooks = sorted(c.name for c in self.pm.get_hookcallers(obj) or [])
-        for hook_name, kind in (("register_models", "model"), ("register_handlers", "handler")):
-            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-                if impl.plugin is obj:
-                    staged: list[_Entry] = []
-                    _, error = _guarded(impl.function, register=self._register_fn(kind, info, staged))
-                    if error is not None:  # the hook's registrations are dropped
-                        self._fail(info, f"{hook_name} raised {error}")
-                        continue
-                    for entry in staged:
-                        self.kinds[kind].setdefault(entry.name, []).append(entry)
-                        (info.models if kind == "model" else info.handlers).append(entry.name)
-        return info
 
     def _register_fn(self, kind: str, info: PluginInfo, staged: list[_Entry]) -> Callable[[str, Callable[..., Any]], None]:
         def register(name: str, factory: Callable[..., Any]) -> None:
@@ -207,17 +305,47 @@ class _Registry:
 
         return register
 
+    def call(self, hook_name: str, plugin: Optional[str], kwargs: dict[str, Any]) -> None:
+        """Call ``hook_name`` on the loaded plugins (or only ``plugin``), one at
+        a time; a plugin that fails is recorded and the others still run."""
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            if plugin is None or impl.plugin_name == plugin:
+                _, error = _guarded(impl.function, **kwargs)
+                info = self.plugins.get(impl.plugin_name)
+                if error is not None and info is not None:
+                    self._fail(info, f"{hook_name} raised {error}")
+
     # -- lookup ----------------------------------------------------------------- #
+    def infos(self) -> list[PluginInfo]:
+        """Installed plugins (as loaded here, else as indexed), then plugins registered in code."""
+        out = [self.plugins.get(p.info.name, p.info) if p.loaded else p.info for p in self.enabled()]
+        listed = {p.name for p in out}
+        return out + [p for name, p in self.plugins.items() if name not in listed]
+
+    def names(self, kind: str) -> dict[str, list[str]]:
+        table: dict[str, list[str]] = {}
+        for info in self.infos():
+            for name in dict.fromkeys(info.models if kind == "model" else info.handlers):
+                table.setdefault(name, []).append(info.name)
+        return dict(sorted(table.items()))
+
+    def _entries(self, kind: str, plugin: str, short: str) -> list[_Entry]:
+        return [e for e in self.kinds[kind].get(short, []) if not plugin or e.plugin.name == plugin]
+
     def entry(self, kind: str, name: str) -> _Entry:
-        table = self.kinds[kind]
         plugin, _, short = name.rpartition(":")
-        entries = table.get(short, [])
-        if plugin:
-            entries = [e for e in entries if e.plugin.name == plugin]
+        with self.lock:
+            for item in self.enabled():  # import only the plugins the index says provide it
+                if short in (item.info.models if kind == "model" else item.info.handlers) and plugin in ("", item.info.name):
+                    self.load(item)
+            entries = self._entries(kind, plugin, short)
+            if not entries and not self.complete:  # the index may be out of date: never trust it over the plugins
+                self.load_all()
+                entries = self._entries(kind, plugin, short)
+                if entries:
+                    plugin_index.forget()
         if not entries:
-            broken = [p.label for p in self.plugins.values() if p.error]
-            hint = f" Plugins that failed to load: {', '.join(broken)} (see `hookchain plugins`)." if broken else ""
-            raise UnknownNameError(kind, name, table, hint)
+            raise UnknownNameError(kind, name, self.names(kind), self._hint(kind, short))
         if len(entries) > 1:
             raise PluginError(
                 f"{kind} {name!r} is registered by several plugins: "
@@ -226,25 +354,31 @@ class _Registry:
             )
         return entries[0]
 
+    def _hint(self, kind: str, short: str) -> str:
+        """Why an unknown name is unknown, when a setting or a failure explains it."""
+        hints = []
+        if self.autoload:
+            for item in self.installed():
+                provides = short in (item.info.models if kind == "model" else item.info.handlers)
+                why = self.autoload_off and f"{self.autoload_off} loads no installed plugin" or item.excluded
+                if provides and why:
+                    hints.append(f" Plugin {item.info.label} provides it, but {why}.")
+        broken = [p.label for p in self.infos() if p.error]
+        if broken:
+            hints.append(f" Plugins that failed to load: {', '.join(broken)} (see `hookchain plugins`).")
+        return "".join(hints)
+
 
 _registry: Optional[_Registry] = None
-_building: Optional[_Registry] = None
-_lock = threading.RLock()
+_lock = threading.Lock()
 
 
 def _get() -> _Registry:
-    global _registry, _building
+    global _registry
     if _registry is None:
         with _lock:
             if _registry is None:
-                if _building is not None:  # a plugin's hook calling back while discovery runs
-                    return _building
-                _building = _Registry()
-                try:
-                    _building.discover()
-                    _registry = _building
-                finally:
-                    _building = None
+                _registry = _Registry()
     return _registry
 
 
@@ -255,9 +389,41 @@ def reset() -> None:
         _registry = None
 
 
+def refresh() -> None:
+    """Rebuild the plugin index of every installed plugin (each is imported,
+    in a child process) and forget the loaded plugins."""
+    reset()
+    _get().installed(refresh=True)
+
+
+def _inspect(ep: Any) -> dict[str, Any]:
+    """Load entry point ``ep`` into a registry of its own and describe what it
+    registers: the index record (``hookchain.plugin_index``). Runs in the
+    indexing child process."""
+    import click
+
+    global _registry
+    _registry = registry = _Registry(autoload=False)  # a hook calling back into the registry sees this one
+    info = PluginInfo(ep.name)
+    obj, error = _guarded(ep.load)
+    commands: dict[str, dict[str, Any]] = {}
+    if error is not None:
+        registry._fail(info, f"failed to import {ep.value!r}: {error}")
+    else:
+        registry.add(obj, info)
+        group = click.Group()
+        registry.call("register_commands", info.name, {"cli": group})
+        commands = {name: {"help": c.help, "short_help": c.short_help} for name, c in group.commands.items()}
+    return {"hooks": info.hooks, "models": info.models, "handlers": info.handlers, "commands": commands,
+            "imported": error is None, "error": info.error}
+
+
 def get_plugin_manager() -> pluggy.PluginManager:
-    """The process's pluggy ``PluginManager`` (plugins discovered)."""
-    return _get().pm
+    """The process's pluggy ``PluginManager``, with every enabled installed
+    plugin imported and registered."""
+    registry = _get()
+    registry.load_all()
+    return registry.pm
 
 
 def register_plugin(obj: Any, name: Optional[str] = None) -> PluginInfo:
@@ -269,30 +435,53 @@ def register_plugin(obj: Any, name: Optional[str] = None) -> PluginInfo:
 
 
 def call_registration_hook(hook_name: str, **kwargs: Any) -> None:
-    """Call ``hook_name`` (e.g. ``register_commands``) on every loaded plugin,
-    one plugin at a time: a plugin that raises is recorded and logged, the
-    others still run."""
+    """Call ``hook_name`` (e.g. ``register_commands``) on every enabled plugin
+    (importing the installed ones), one plugin at a time: a plugin that raises
+    is recorded and logged, the others still run."""
     registry = _get()
-    for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():
-        _, error = _guarded(impl.function, **kwargs)
-        info = registry.plugins.get(impl.plugin_name)
-        if error is not None and info is not None:
-            registry._fail(info, f"{hook_name} raised {error}")
+    registry.load_all()
+    registry.call(hook_name, None, kwargs)
+
+
+def plugin_commands() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Commands the enabled installed plugins add (``register_commands``), from
+    the index, nothing imported: ``{command: (plugin, {"help", "short_help"})}``."""
+    return {name: (item.info.name, text) for item in _get().enabled() for name, text in item.commands.items()}
+
+
+def add_plugin_commands(cli: Any, plugin: Optional[str] = None) -> None:
+    """Call ``register_commands(cli)`` of plugin ``plugin`` (imported if
+    needed), or of every plugin already registered in this process (none is
+    imported). Each plugin's hook runs once per ``cli``."""
+    registry = _get()
+    with registry.lock:
+        if plugin is not None:
+            for item in registry.enabled():
+                if item.info.name == plugin:
+                    registry.load(item)
+        done = cli.__dict__.setdefault("_hookchain_commands_from", set())
+        for name in [plugin] if plugin is not None else list(registry.plugins):
+            if name not in done and name in registry.plugins:
+                done.add(name)
+                registry.call("register_commands", name, {"cli": cli})
 
 
 def list_plugins() -> list[PluginInfo]:
-    """Every discovered plugin, including those that failed to load."""
-    return list(_get().plugins.values())
+    """Every enabled plugin, including those that failed to load, as the index
+    describes it (or as loaded in this process); no plugin is imported here."""
+    return _get().infos()
 
 
 def list_models() -> dict[str, list[str]]:
-    """Registered model names mapped to the plugins that registered them."""
-    return {n: [e.plugin.name for e in es] for n, es in sorted(_get().kinds["model"].items())}
+    """Registered model names mapped to the plugins that registered them
+    (from the index: no plugin is imported)."""
+    return _get().names("model")
 
 
 def list_handlers() -> dict[str, list[str]]:
-    """Registered handler names mapped to the plugins that registered them."""
-    return {n: [e.plugin.name for e in es] for n, es in sorted(_get().kinds["handler"].items())}
+    """Registered handler names mapped to the plugins that registered them
+    (from the index: no plugin is imported)."""
+    return _get().names("handler")
 
 
 def _allowed_options(factory: Any) -> list[str]:
