@@ -389,6 +389,47 @@ def test_hookchain_plugins_list_with_spaces_and_unknown_names(monkeypatch, broke
     assert sorted(p.name for p in plugins.list_plugins()) == ["raiser", "stdout"]
 
 
+@pytest.mark.parametrize("value", ["0", "false", "False", "no", "off", "", " "])
+def test_disable_autoload_set_to_a_false_value_does_not_disable(monkeypatch, value):
+    monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", value)
+    plugins.reset()
+    assert plugins.list_models() == {"echo": ["echo"]}
+    assert hookchain.get_model("echo", n=1).invoke("ok").content == "o"
+
+
+def test_plugin_selection_accepts_distribution_names(monkeypatch):
+    monkeypatch.setenv("HOOKCHAIN_PLUGINS", "hookchain-echo,Hookchain_Stdout")
+    plugins.reset()
+    assert sorted(p.name for p in plugins.list_plugins()) == ["echo", "stdout"]
+    current = os.environ.get("HOOKCHAIN_DISABLE_PLUGINS", "")
+    monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGINS", f"{current},hookchain-stdout")
+    plugins.reset()
+    assert [p.name for p in plugins.list_plugins()] == ["echo"]
+
+
+def test_unknown_name_error_names_the_variable_that_excluded_its_plugin(monkeypatch):
+    monkeypatch.setenv("HOOKCHAIN_PLUGINS", "echo")
+    plugins.reset()
+    with pytest.raises(UnknownNameError) as info:
+        hookchain.get_handler("stdout")
+    assert str(info.value) == (
+        f"unknown handler 'stdout'; known handlers: none (is a plugin installed?). Plugin stdout "
+        f"(hookchain-stdout {STDOUT_VERSION}) provides it, but it is not in HOOKCHAIN_PLUGINS=echo."
+    )
+    monkeypatch.delenv("HOOKCHAIN_PLUGINS")
+    current = os.environ.get("HOOKCHAIN_DISABLE_PLUGINS", "")
+    monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGINS", f"{current},hookchain-stdout")
+    plugins.reset()
+    with pytest.raises(UnknownNameError, match=r"Plugin stdout \(hookchain-stdout .*\) provides it, but "
+                                               r"HOOKCHAIN_DISABLE_PLUGINS=.*hookchain-stdout excludes it\.$"):
+        hookchain.get_handler("stdout")
+    monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", "yes")
+    plugins.reset()
+    with pytest.raises(UnknownNameError, match=r"Plugin echo \(hookchain-echo .*\) provides it, but "
+                                               r"HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD=yes loads no installed plugin\.$"):
+        hookchain.get_model("echo")
+
+
 def test_reset_rediscovers(monkeypatch):
     assert {p.name for p in plugins.list_plugins()} == {"echo", "stdout"}
     monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", "1")
