@@ -247,3 +247,21 @@ def test_cli_plugins_refresh(tmp_path):
 def test_the_index_of_the_tests_is_not_in_the_user_cache():
     assert str(plugin_index.cache_path()).startswith(os.environ["HOOKCHAIN_CACHE_DIR"])
     assert "hookchain-test-cache-" in os.environ["HOOKCHAIN_CACHE_DIR"]
+
+
+def test_records_of_distributions_on_another_sys_path_are_kept(tmp_path, monkeypatch):
+    # One environment run with and without a PYTHONPATH entry must not rebuild
+    # the index on every switch: a record stays while its dist-info exists.
+    root = tmp_path / "site"
+    make_distribution(root, "hookchain-extra", "1.0", {"extra": EXTRA}, {EXTRA: EXTRA_SOURCE.format(name="extra-1")})
+    with monkeypatch.context() as m:
+        m.syspath_prepend(str(root))
+        plugins.reset()
+        assert "extra-1" in plugins.list_models()
+    plugins.reset()
+    assert "extra-1" not in plugins.list_models()
+    assert "hookchain-extra" in plugin_index.cache_path().read_text()
+    shutil.rmtree(root / "hookchain_extra-1.0.dist-info")  # uninstalled: its record goes
+    plugins.reset()
+    plugins.list_models()
+    assert "hookchain-extra" not in plugin_index.cache_path().read_text()

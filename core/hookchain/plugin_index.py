@@ -101,13 +101,21 @@ def _valid(record: Any) -> bool:
             and (record.get("error") is None or isinstance(record["error"], str)))
 
 
+def _valid_key(key: str) -> bool:
+    try:
+        parts = json.loads(key)
+    except ValueError:
+        return False
+    return isinstance(parts, list) and len(parts) == 6 and isinstance(parts[4], str)
+
+
 def _read(path: Path) -> dict[str, Record]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != _FORMAT or data.get("hookchain") != __version__:
             return {}
         records = data["records"]
-        if isinstance(records, dict) and all(_valid(r) for r in records.values()):
+        if isinstance(records, dict) and all(_valid(r) and _valid_key(k) for k, r in records.items()):
             return records
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
@@ -131,13 +139,17 @@ def load(refresh: bool = False) -> list[tuple[Any, Record]]:
     eps = installed()
     keys = [_key(ep) for ep in eps]
     path = cache_path()
-    cached = {} if refresh else _read(path)
+    cached = {} if refresh else _read(path)  # refresh: every record is rebuilt, none kept
     missing = [i for i, k in enumerate(keys) if k not in cached]
     if missing:
         for i, record in zip(missing, build([eps[i] for i in missing])):
             cached[keys[i]] = record
-    if missing or set(cached) != set(keys):
-        _write(path, {k: cached[k] for k in keys})
+    # Records of distributions seen under another sys.path stay while their
+    # dist-info exists (one environment, several PYTHONPATHs); removed ones go.
+    current = set(keys)
+    kept = {k: r for k, r in cached.items() if k in current or os.path.exists(json.loads(k)[4])}
+    if missing or len(kept) != len(cached):
+        _write(path, kept)
     return [(ep, cached[k]) for ep, k in zip(eps, keys)]
 
 
