@@ -385,3 +385,131 @@ def test_custom_event_outside_run_raises():
 
     lc, hc = both(scenario)
     assert lc == hc == "RuntimeError"
+
+
+# -- behaviour bugs of issue 12 ----------------------------------------------- #
+def test_bound_lambda_gets_the_bound_kwargs():
+    async def scenario(fw):
+        r = fw.RunnableLambda(lambda x, n=0: x + n).bind(n=1)
+
+        async def add(x, n=0):
+            return x * 10 + n
+
+        a = fw.RunnableLambda(add).bind(n=2)
+        return [r.invoke(1), await r.ainvoke(1), list(r.stream(1)), r.batch([1, 2]), [c async for c in r.astream(1)],
+                await a.ainvoke(1), [c async for c in a.astream(1)]]
+
+    lc, hc = both(scenario)
+    assert lc == hc == [2, 2, [2], [2, 3], [2], 12, [12]]
+
+
+def test_passthrough_calls_its_function_with_the_input():
+    async def scenario(fw):
+        seen = []
+        h = fw.Recorder()
+        sync = fw.RunnablePassthrough(lambda x: seen.append(("sync", x)))
+
+        async def note(x):
+            seen.append(("async", x))
+
+        def with_config(x, config):
+            seen.append(("config", x, sorted(config["tags"])))
+
+        outs = [
+            sync.invoke(1, {"callbacks": [h]}),
+            await sync.ainvoke(2),
+            await fw.RunnablePassthrough(note).ainvoke(3),
+            await fw.RunnablePassthrough(lambda x: None, afunc=note).ainvoke(4),
+            fw.RunnablePassthrough(with_config).invoke(5, {"tags": ["t"]}),
+        ]
+        return outs, seen, events(fw, h.log)
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[1] == [("sync", 1), ("sync", 2), ("async", 3), ("async", 4), ("config", 5, ["t"])]
+
+
+def _counting_model(fw, log):
+    class Counted(fw.EchoModel):
+        def batch(self, inputs, config=None, **kwargs):
+            log.append(("batch", len(inputs)))
+            return super().batch(inputs, config, **kwargs)
+
+        async def abatch(self, inputs, config=None, **kwargs):
+            log.append(("abatch", len(inputs)))
+            return await super().abatch(inputs, config, **kwargs)
+
+    return Counted(n=3)
+
+
+def test_sequence_batch_uses_each_steps_batch():
+    async def scenario(fw):
+        log = []
+        h, ah = fw.Recorder(), fw.Recorder()
+        chain = _prompt(fw) | _counting_model(fw, log)
+        inputs = [{"topic": "cats"}, {"topic": "dogs"}, {"topic": "owls"}]
+        outs = chain.batch(inputs, {"callbacks": [h], "tags": ["b"]})
+        aouts = await chain.abatch(inputs, {"callbacks": [ah]})
+        return [m.content for m in outs], [m.content for m in aouts], log, trees(fw, h.log), trees(fw, ah.log)
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[2] == [("batch", 3), ("abatch", 3)]
+
+
+def test_sequence_batch_with_return_exceptions_stops_only_the_failed_inputs():
+    async def scenario(fw):
+        log = []
+
+        def check(x):
+            if x == 2:
+                raise ValueError("two")
+            return x
+
+        chain = fw.RunnableLambda(check) | fw.RunnableLambda(lambda x: log.append(x) or x * 10)
+        h, ah = fw.Recorder(), fw.Recorder()
+        outs = chain.batch([1, 2, 3], {"callbacks": [h]}, return_exceptions=True)
+        aouts = await chain.abatch([1, 2, 3], {"callbacks": [ah]}, return_exceptions=True)
+        return norm(outs), norm(aouts), sorted(log), trees(fw, h.log), trees(fw, ah.log), raised(lambda: chain.batch([1, 2]))
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[0] == [10, ("error", "ValueError", "two"), 30]
+
+
+def test_runnable_returned_by_a_lambda_runs_its_async_path_in_ainvoke():
+    async def scenario(fw):
+        seen = []
+
+        class Both(fw.Runnable):
+            def invoke(self, input, config=None, **kwargs):
+                seen.append("sync")
+                return input
+
+            async def ainvoke(self, input, config=None, **kwargs):
+                seen.append("async")
+                return input
+
+        async def make(x):
+            return Both()
+
+        outs = [await fw.RunnableLambda(lambda x: Both()).ainvoke(1), await fw.RunnableLambda(make).ainvoke(2),
+                fw.RunnableLambda(lambda x: Both()).invoke(3)]
+        return outs, seen
+
+    lc, hc = both(scenario)
+    assert lc == hc == ([1, 2, 3], ["async", "async", "sync"])
+
+
+def test_with_config_on_a_users_own_runnable():
+    async def scenario(fw):
+        class Mine(fw.Runnable):
+            def invoke(self, input, config=None, **kwargs):
+                config = config or {}
+                return input, sorted(config.get("tags") or []), config.get("run_name"), sorted(kwargs)
+
+        r = Mine().with_config(tags=["x"], run_name="mine").bind(k=1)
+        return [r.invoke(1), await r.ainvoke(2), list(r.stream(3)), r.batch([4]), await r.abatch([5])]
+
+    lc, hc = both(scenario)
+    assert lc == hc

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import threading
+from functools import partial
 from queue import Queue
 from abc import ABC, abstractmethod
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Optional, Sequence, Union
@@ -485,6 +486,59 @@ class RunnableSequence(Runnable):
 
         return await self._acall_with_config(run, input, config)
 
+    # batch: one run per input, then each step's own batch over the inputs
+    # still going (so a model's batch is used), as LangChain.
+    @staticmethod
+    def _step_done(values: list[Any], alive: list[int], outputs: list[Any], return_exceptions: bool) -> tuple[list[int], list[int]]:
+        """Record a step's ``outputs`` of the inputs ``alive``: (still going, failed)."""
+        going, failed = [], []
+        for i, out in zip(alive, outputs):
+            values[i] = out
+            (failed if return_exceptions and isinstance(out, Exception) else going).append(i)
+        return going, failed
+
+    def batch(self, inputs: Sequence[Input], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any) -> list[Output]:
+        if not inputs:
+            return []
+        configs = get_config_list(config, len(inputs))
+        rms = [self._start_chain(c, i) for c, i in zip(configs, inputs)]
+        values, alive = list(inputs), list(range(len(inputs)))
+        try:
+            for s, step in enumerate(self.steps):
+                outs = step.batch([values[i] for i in alive], [self._step_config(configs[i], rms[i], s) for i in alive],
+                                  return_exceptions=return_exceptions, **(kwargs if s == 0 else {}))
+                alive, failed = self._step_done(values, alive, outs, return_exceptions)
+                for i in failed:
+                    rms[i].on_chain_error(values[i])
+        except BaseException as e:
+            for i in alive:
+                rms[i].on_chain_error(e)
+            raise
+        for i in alive:
+            rms[i].on_chain_end(values[i])
+        return values
+
+    async def abatch(self, inputs: Sequence[Input], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any) -> list[Output]:
+        if not inputs:
+            return []
+        configs = get_config_list(config, len(inputs))
+        rms = [await self._astart_chain(c, i) for c, i in zip(configs, inputs)]
+        values, alive = list(inputs), list(range(len(inputs)))
+        try:
+            for s, step in enumerate(self.steps):
+                outs = await step.abatch([values[i] for i in alive], [self._step_config(configs[i], rms[i], s) for i in alive],
+                                         return_exceptions=return_exceptions, **(kwargs if s == 0 else {}))
+                alive, failed = self._step_done(values, alive, outs, return_exceptions)
+                for i in failed:
+                    await rms[i].on_chain_error(values[i])
+        except BaseException as e:
+            for i in alive:
+                await rms[i].on_chain_error(e)
+            raise
+        for i in alive:
+            await rms[i].on_chain_end(values[i])
+        return values
+
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
         def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
             steps: list[Iterator[Any]] = [iter((value,))]
@@ -560,51 +614,55 @@ class RunnableLambda(Runnable):
     def _child(self, config: RunnableConfig, rm: Any) -> RunnableConfig:
         return patch_config(config, callbacks=rm.get_child())
 
-    def _follow(self, output: Any, input: Any, config: RunnableConfig) -> Any:
-        if isinstance(output, Runnable):
-            limit = config.get("recursion_limit", 25)
-            if limit <= 0:
-                raise RecursionError(f"recursion_limit reached in {self.name}; raise it in the config")
-            return output.invoke(input, patch_config(config, recursion_limit=limit - 1))
-        return output
+    def _followed(self, output: Any, config: RunnableConfig) -> Optional[RunnableConfig]:
+        """The config to run ``output`` with if it is a runnable (``None`` if not)."""
+        if not isinstance(output, Runnable):
+            return None
+        limit = config.get("recursion_limit", 25)
+        if limit <= 0:
+            raise RecursionError(f"recursion_limit reached in {self.name}; raise it in the config")
+        return patch_config(config, recursion_limit=limit - 1)
 
-    def _run(self, value: Any, config: RunnableConfig, rm: Any) -> Any:
+    def _call(self, value: Any, child: RunnableConfig, kwargs: dict[str, Any]) -> Any:
+        """``func``'s output, run in the run's context (a generator's yields added up)."""
+        if self._is_gen:
+            return call_in_context(child, lambda: _merge_all(list(self.func(*self._args(value, child), **kwargs))))
+        return call_in_context(child, self.func, *self._args(value, child), **kwargs)
+
+    def _run(self, value: Any, config: RunnableConfig, rm: Any, **kwargs: Any) -> Any:
         child = self._child(config, rm)
-        if self._is_gen:  # run the whole generator inside the run's context
-            out = call_in_context(child, lambda: _merge_all(list(self.func(*self._args(value, child)))))
+        out = self._call(value, child, kwargs)
+        follow = self._followed(out, child)
+        return out if follow is None else out.invoke(value, follow)
+
+    async def _arun(self, value: Any, config: RunnableConfig, rm: Any, **kwargs: Any) -> Any:
+        child = self._child(config, rm)
+        if self.afunc is None:
+            # The function in a thread (as LangChain): the run's handlers are
+            # called as in any async run, in their own context, so a context
+            # variable they set does not reach ``func``.
+            out = await run_in_executor(None, self._call, value, child, kwargs)
         else:
-            out = call_in_context(child, self.func, *self._args(value, child))
-        return self._follow(out, value, child)
-
-    async def _arun(self, value: Any, config: RunnableConfig, rm: Any) -> Any:
-        child = self._child(config, rm)
-        token = var_child_runnable_config.set(child)
-        try:
-            if self._is_agen:
-                out = _merge_all([chunk async for chunk in self.afunc(*self._args(value, child))])
-            else:
-                out = await self.afunc(*self._args(value, child))
-        finally:
-            var_child_runnable_config.reset(token)
-        if isinstance(out, Runnable):
-            return await out.ainvoke(value, child)
-        return out
+            token = var_child_runnable_config.set(child)
+            try:
+                if self._is_agen:
+                    out = _merge_all([chunk async for chunk in self.afunc(*self._args(value, child), **kwargs)])
+                else:
+                    out = await self.afunc(*self._args(value, child), **kwargs)
+            finally:
+                var_child_runnable_config.reset(token)
+        follow = self._followed(out, child)  # a returned runnable runs its async path (as LangChain)
+        return out if follow is None else await out.ainvoke(value, follow)
 
     def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        """``func(input)`` (or ``func(input, config)``) as one chain run; ``kwargs``
+        (e.g. from ``bind``) are passed on to ``func``, as LangChain."""
         if self.func is None:
             raise TypeError(f"{self.name} has only an async function; use ainvoke/astream")
-        return self._call_with_config(self._run, input, config)
+        return self._call_with_config(partial(self._run, **kwargs) if kwargs else self._run, input, config)
 
     async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
-        if self.afunc is None:
-            # An async run whose function runs in a thread (as LangChain): the
-            # run's handlers are called as in any async run, in their own
-            # context, so a context variable they set does not reach ``func``.
-            async def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
-                return await run_in_executor(None, self._run, value, config, rm)
-
-            return await self._acall_with_config(run, input, config)
-        return await self._acall_with_config(self._arun, input, config)
+        return await self._acall_with_config(partial(self._arun, **kwargs) if kwargs else self._arun, input, config)
 
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
         if not self._is_gen:
@@ -613,7 +671,7 @@ class RunnableLambda(Runnable):
             def one(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
                 if self.func is None:
                     raise TypeError(f"{self.name} has only an async function; use ainvoke/astream")
-                yield self._run(value, config, rm)
+                yield self._run(value, config, rm, **kwargs)
 
             return self._stream_with_config(one, input, config)
 
@@ -621,7 +679,7 @@ class RunnableLambda(Runnable):
             child = self._child(config, rm)
             ctx = contextvars.copy_context()
             ctx.run(var_child_runnable_config.set, child)
-            gen = ctx.run(self.func, *self._args(value, child))
+            gen = ctx.run(self.func, *self._args(value, child), **kwargs)
             try:
                 while True:
                     try:
@@ -638,10 +696,7 @@ class RunnableLambda(Runnable):
             # One chunk, but as a streamed run (as LangChain), so that
             # astream_events reports it with on_chain_stream.
             async def one(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
-                if self.afunc is not None:
-                    yield await self._arun(value, config, rm)
-                else:
-                    yield await run_in_executor(None, self._run, value, config, rm)
+                yield await self._arun(value, config, rm, **kwargs)
 
             return self._astream_with_config(one, input, config)
 
@@ -649,7 +704,7 @@ class RunnableLambda(Runnable):
             child = self._child(config, rm)
             previous = var_child_runnable_config.set(child).old_value
             try:
-                async with _aclosing(self.afunc(*self._args(value, child))) as chunks:
+                async with _aclosing(self.afunc(*self._args(value, child), **kwargs)) as chunks:
                     async for chunk in chunks:
                         yield chunk
             finally:
@@ -790,21 +845,47 @@ class RunnableParallel(Runnable):
 RunnableMap = RunnableParallel
 
 
+def _identity(value: Any, config: RunnableConfig, rm: Any) -> Any:
+    return value
+
+
+async def _aidentity(value: Any, config: RunnableConfig, rm: Any) -> Any:
+    return value
+
+
 class RunnablePassthrough(Runnable):
     """Returns its input unchanged; ``RunnablePassthrough.assign(k=runnable)``
-    adds keys computed from the input dict."""
+    adds keys computed from the input dict.
 
-    def __init__(self, name: Optional[str] = None) -> None:
-        self.name = name
+    ``func`` (sync) / ``afunc`` (``async def``) are called with the input (and
+    the config, if they take a ``config`` argument) for a side effect, before
+    the run; their result is ignored, as LangChain's.
+    """
+
+    def __init__(self, func: Optional[Callable[..., Any]] = None, afunc: Optional[Callable[..., Any]] = None,
+                 *, name: Optional[str] = None) -> None:
+        if func is not None and inspect.iscoroutinefunction(func):
+            func, afunc = None, func
+        for f in (func, afunc):
+            if f is not None and not callable(f):
+                raise TypeError(f"RunnablePassthrough needs a callable, got {type(f).__name__}")
+        self.func, self.afunc, self.name = func, afunc, name
+
+    @staticmethod
+    def _side(f: Callable[..., Any], input: Any, config: Optional[RunnableConfig], kwargs: dict[str, Any]) -> Any:
+        return f(input, ensure_config(config), **kwargs) if _accepts_config(f) else f(input, **kwargs)
 
     def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
-        return self._call_with_config(lambda v, c, rm: v, input, config)
+        if self.func is not None:
+            self._side(self.func, input, config, kwargs)
+        return self._call_with_config(_identity, input, config)
 
     async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
-        async def identity(v: Any, c: RunnableConfig, rm: Any) -> Any:
-            return v
-
-        return await self._acall_with_config(identity, input, config)
+        if self.afunc is not None:
+            await self._side(self.afunc, input, config, kwargs)
+        elif self.func is not None:
+            self._side(self.func, input, config, kwargs)
+        return await self._acall_with_config(_aidentity, input, config)
 
     @classmethod
     def assign(cls, **kwargs: Any) -> "RunnableAssign":
