@@ -24,6 +24,9 @@ Workload keys (one table row each):
     plugin_discovery  hookchain.plugins.list_plugins() with 100 entry-point plugins, ms
     cold_start_cli  `hookchain run "hi" -m echo` in a subprocess, to first token, ms
     cold_start_lib  a fresh `python -c` script: import, build prompt | model, stream; to first token, ms
+    startup         `hookchain --version`, `--help`, `import hookchain`, `run hi -m echo` (repo plugins;
+                    and with 100 generated plugins), process start to exit, ms over bare Python / the
+                    pydantic floor
     memory          traced Python memory per run, 10,000 concurrent ainvoke runs, KiB
     memory_rss      resident set size per run for the same, KiB
     chain_length=K  K-step chain (K-1 RunnableLambda identities + model).invoke, 1 handler, per call
@@ -77,7 +80,7 @@ ECHO_CHARS = 200
 WORKLOAD_KEYS = (
     "invoke", "stream", "astream_events", "batch", "abatch", "import", "plugin_discovery",
     "cold_start_cli", "cold_start_lib", "memory", "memory_rss", "chain_length", "handlers",
-    "model_hooks",
+    "model_hooks", "startup",
 )
 
 # --------------------------------------------------------------------------- #
@@ -796,6 +799,64 @@ def bench_cold_start(quick: bool) -> list[Row]:
     return rows
 
 
+PYDANTIC_FLOOR = "from pydantic import BaseModel\nclass Probe(BaseModel):\n    name: str = 'x'\n    n: int = 0\nProbe(name='y', n=1)\n"
+
+
+def bench_startup(quick: bool) -> list[Row]:
+    """Process start to exit of short commands, interleaved with two floors: bare
+    ``python -c pass`` and the pydantic floor (import pydantic, define and build
+    one small model: what any pydantic chat model pays). The plugin index is
+    built by the warm-up runs (in a private cache directory)."""
+    rounds = 1 if quick else 15
+    count = 10 if quick else 100
+    with tempfile.TemporaryDirectory(prefix="hcbench-startup-") as tmp:
+        many = Path(tmp) / "site"
+        make_plugins(many, count)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HOOKCHAIN_PLUGINS", "HOOKCHAIN_DISABLE"))}
+        env.update(HOOKCHAIN_CACHE_DIR=str(Path(tmp) / "cache"), HOOKCHAIN_CONFIG="")  # the embedded default config
+        env_many = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(many), env.get("PYTHONPATH")]))}
+        cli = hookchain_cli()
+        cmds = {
+            "python": ([sys.executable, "-c", "pass"], env),
+            "pydantic": ([sys.executable, "-c", PYDANTIC_FLOOR], env),
+            "--version": ([*cli, "--version"], env),
+            "--help": ([*cli, "--help"], env),
+            "import hookchain": ([sys.executable, "-c", "import hookchain"], env),
+            "run hi -m echo": ([*cli, "run", "hi", "-m", "echo"], env),
+            f"run hi -m echo, {count} more plugins": ([*cli, "run", "hi", "-m", "echo"], env_many),
+        }
+
+        def once(cmd: list[str], environ: dict[str, str]) -> float:
+            t0 = time.perf_counter()
+            subprocess.run(cmd, env=environ, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           check=True, timeout=120)
+            return (time.perf_counter() - t0) * 1e3
+
+        for cmd, environ in cmds.values():
+            once(cmd, environ)
+        times: dict[str, list[float]] = {k: [] for k in cmds}
+        for r in range(rounds):
+            for key in rotations(r, tuple(cmds)):
+                times[key].append(once(*cmds[key]))
+    rows = []
+    for key, values in times.items():
+        if key in ("python", "pydantic"):
+            continue
+        floor = "pydantic" if key.startswith("run") else "python"
+        samples = Samples()
+        for v in values:
+            samples.add("hookchain", v)
+        for v in times[floor]:
+            samples.add("floor", v)
+        over = statistics.median(values) - statistics.median(times[floor])
+        floor_name = "the pydantic floor (import pydantic, define and build one BaseModel)" if floor == "pydantic" \
+            else "bare `python -c pass`"
+        rows.append(Row("startup", f"startup `{key}`", "ms", samples,
+                        f"process start to exit, plugin index warm; {over:+.0f} ms over {floor_name}, the floor column"))
+        log(f"  startup {key}: {fmt(statistics.median(values))} ms, {over:+.0f} ms over {floor}")
+    return rows
+
+
 class Gate:
     """Parks each arriving run until ``n`` have arrived; records memory then."""
 
@@ -1090,6 +1151,8 @@ def _run(args: argparse.Namespace, only: set[str], argv: Optional[list[str]]) ->
         startup.extend(bench_plugin_discovery(args.quick))
     if only & {"cold_start_cli", "cold_start_lib"}:
         startup.extend(bench_cold_start(args.quick))
+    if "startup" in only:
+        startup.extend(bench_startup(args.quick))
     memory = bench_memory(args.quick) if only & {"memory", "memory_rss"} else []
     lengths = bench.chain_length() if "chain_length" in only else []
     handlers = bench.handlers() if "handlers" in only else []
