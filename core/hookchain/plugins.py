@@ -85,6 +85,10 @@ class PluginInfo:
     def as_dict(self) -> dict[str, Any]:
         return {s: getattr(self, s) for s in self.__slots__}
 
+    def names(self, kind: str) -> list[str]:
+        """The names it registered of ``kind`` (``"model"`` or ``"handler"``)."""
+        return self.models if kind == "model" else self.handlers
+
     @property
     def label(self) -> str:
         return f"{self.name} ({self.distribution} {self.version})" if self.distribution else self.name
@@ -292,7 +296,7 @@ class _Registry:
                             continue
                         for entry in staged:
                             self.kinds[kind].setdefault(entry.name, []).append(entry)
-                            (info.models if kind == "model" else info.handlers).append(entry.name)
+                            info.names(kind).append(entry.name)
             return info
 
     def _register_fn(self, kind: str, info: PluginInfo, staged: list[_Entry]) -> Callable[[str, Callable[..., Any]], None]:
@@ -325,7 +329,7 @@ class _Registry:
     def names(self, kind: str) -> dict[str, list[str]]:
         table: dict[str, list[str]] = {}
         for info in self.infos():
-            for name in dict.fromkeys(info.models if kind == "model" else info.handlers):
+            for name in dict.fromkeys(info.names(kind)):
                 table.setdefault(name, []).append(info.name)
         return dict(sorted(table.items()))
 
@@ -336,7 +340,7 @@ class _Registry:
         plugin, _, short = name.rpartition(":")
         with self.lock:
             for item in self.enabled():  # import only the plugins the index says provide it
-                if short in (item.info.models if kind == "model" else item.info.handlers) and plugin in ("", item.info.name):
+                if short in item.info.names(kind) and plugin in ("", item.info.name):
                     self.load(item)
             entries = self._entries(kind, plugin, short)
             if not entries and not self.complete:  # the index may be out of date: never trust it over the plugins
@@ -359,9 +363,8 @@ class _Registry:
         hints = []
         if self.autoload:
             for item in self.installed():
-                provides = short in (item.info.models if kind == "model" else item.info.handlers)
-                why = self.autoload_off and f"{self.autoload_off} loads no installed plugin" or item.excluded
-                if provides and why:
+                why = f"{self.autoload_off} loads no installed plugin" if self.autoload_off else item.excluded
+                if why and short in item.info.names(kind):
                     hints.append(f" Plugin {item.info.label} provides it, but {why}.")
         broken = [p.label for p in self.infos() if p.error]
         if broken:
