@@ -207,10 +207,10 @@ class RunStore:
     def search(self, text: str, limit: int = 20) -> list[sqlite3.Row]:
         """Model runs whose prompt or response matches ``text`` (an FTS5 query;
         plain words are matched as a phrase), best match first, with a
-        ``snippet`` column. Raises ``sqlite3.OperationalError`` for a bad query."""
+        ``snippet`` column (the match between ``\x02`` and ``\x03``). Raises ``sqlite3.OperationalError`` for a bad query."""
         query = text if any(c in text for c in '"*:^()') or " OR " in text or " AND " in text else f'"{text}"'
         return self.connect().execute(
-            "SELECT runs.*, snippet(runs_fts, -1, '[', ']', '…', 12) AS snippet FROM runs_fts "
+            "SELECT runs.*, snippet(runs_fts, -1, char(2), char(3), '…', 12) AS snippet FROM runs_fts "
             "JOIN runs ON runs.rowid = runs_fts.rowid WHERE runs_fts MATCH ? ORDER BY rank LIMIT ?",
             (query, limit)).fetchall()
 
