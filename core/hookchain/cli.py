@@ -268,12 +268,10 @@ def run(template: str, variables: tuple[str, ...], model_name: Optional[str], op
                  _handler_pairs(handler_names, handler_options), system, no_stream, config_path)
     except BrokenPipeError:
         _end_on_broken_pipe()
-    except PromptInputError as e:
-        raise click.ClickException(_missing_variables(e, variables)) from None
     except (HookchainError, TypeError, ValueError) as e:
         if debug:
             raise
-        raise click.ClickException(str(e)) from None
+        raise click.ClickException(_missing_variables(e, variables) if isinstance(e, PromptInputError) else str(e)) from None
 
 
 def _missing_variables(error: PromptInputError, variables: tuple[str, ...]) -> str:
@@ -316,8 +314,8 @@ def _run(output: _Output, template: str, variables: dict[str, str], model_name: 
     from hookchain.plugins import get_model
     from hookchain.prompts import ChatPromptTemplate
 
-    config, where = _find_config(config_path)
-    if where.startswith("embedded default"):  # use what of it is installed
+    config, _ = _find_config(config_path)
+    if config.source == str(cfg.DEFAULT_CONFIG):  # the embedded default: use what of it is installed
         from hookchain.plugins import list_handlers
 
         installed = list_handlers()
@@ -450,6 +448,7 @@ def new_plugin(name: str, kind: str, directory: Optional[str]) -> None:
         click.echo(f"created {path}")
     click.echo(f"next: cd {target} && pip install -e '.[test]' && pytest")
 
+
 @main.command("config")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: as `run`).")
 def config_command(config_path: Optional[str]) -> None:
@@ -485,7 +484,7 @@ _URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/@\s]+@")
 
 def _show_options(options: dict[str, Any], build: Any, indent: str) -> bool:
     """Print ``options`` as ``key = value`` lines with secrets masked: the
-    ``SecretStr`` fields of what ``build(**options)`` makes (its
+    ``SecretStr`` fields of the model or handler ``build(options)`` makes (its
     ``options_model``, else its own fields), keys that look secret (``api_key``,
     ``Authorization``, ...: the last word of the name) at any depth, and
     passwords in URLs. Prints the error and returns True when ``build`` fails."""
@@ -498,7 +497,8 @@ def _show_options(options: dict[str, Any], build: Any, indent: str) -> bool:
     except HookchainError as e:
         error = str(e)
     for key, value in options.items():
-        click.echo(f"{indent}{key} = {json.dumps(_masked(value, key in secret or _looks_secret(key)), ensure_ascii=False, default=str)}")
+        shown = _masked(value, key in secret or _looks_secret(key))
+        click.echo(f"{indent}{key} = {json.dumps(shown, ensure_ascii=False, default=str)}")
     if error:
         click.echo(f"{indent}error: {error}")
     return error is not None
