@@ -118,13 +118,23 @@ def _messages_text(messages: Any) -> str:
     return "\n".join(f"{m.type}: {m.text}" for m in messages)
 
 
-def _model_name(params: Optional[dict[str, Any]], metadata: Optional[dict[str, Any]], name: Optional[str]) -> Optional[str]:
+def _model_name(params: Optional[dict[str, Any]], metadata: Optional[dict[str, Any]]) -> Optional[str]:
     for source in (params or {}, metadata or {}):
         for key in ("model_name", "model", "ls_model_name", "model_id"):
             value = source.get(key)
             if isinstance(value, str) and value:
                 return value
-    return name
+    return None
+
+
+def _response_model(response: Any) -> Optional[str]:
+    """The ``model_name`` a chat model reported in its answer's ``response_metadata``."""
+    for generations in getattr(response, "generations", None) or ():
+        for generation in generations:
+            value = (getattr(getattr(generation, "message", None), "response_metadata", None) or {}).get("model_name")
+            if isinstance(value, str) and value:
+                return value
+    return None
 
 
 def _usage(response: Any) -> tuple[Optional[int], Optional[int], Optional[int]]:
@@ -231,6 +241,9 @@ class RunLogHandler(BaseCallbackHandler):
             record, tree = found
             call = self._calls.pop(run_id, None)
             record.update(fields, end_time=end)
+            if record["run_type"] in ("chat_model", "llm") and not record.get("model"):
+                # the model named in the call's params, else in its answer, else the run's name
+                record["model"] = record.pop("response_model", None) or record["name"]
             if record["run_type"] == "chat_model":
                 _chat_fields(record, call, tree)
             if record["root_id"] != record["id"]:
@@ -271,7 +284,7 @@ class RunLogHandler(BaseCallbackHandler):
         hooks = model_hooks.active
         self._start(run_id, parent_run_id, "chat_model", name,
                     None if hooks else {"messages": messages}, tags, metadata,
-                    params=to_json(params), model=_model_name(params, metadata, name),
+                    params=to_json(params), model=_model_name(params, metadata),
                     prompt=None if hooks else "\n\n".join(_messages_text(m) for m in messages))
 
     def on_llm_start(self, serialized: Optional[dict[str, Any]], prompts: list[str], *, run_id: UUID,
@@ -280,11 +293,11 @@ class RunLogHandler(BaseCallbackHandler):
         params = kwargs.get("invocation_params")
         name = kwargs.get("name") or (serialized or {}).get("name")
         self._start(run_id, parent_run_id, "llm", name, {"prompts": prompts}, tags, metadata,
-                    params=to_json(params), model=_model_name(params, metadata, name), prompt="\n\n".join(prompts))
+                    params=to_json(params), model=_model_name(params, metadata), prompt="\n\n".join(prompts))
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         inp, out, total = _usage(response)
-        self._end(run_id, outputs=to_json({"generations": response.generations, "llm_output": response.llm_output}),
+        self._end(run_id, response_model=_response_model(response), outputs=to_json({"generations": response.generations, "llm_output": response.llm_output}),
                   response=_response_text(response), input_tokens=inp, output_tokens=out, total_tokens=total)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
