@@ -330,6 +330,8 @@ def norm(value: Any) -> Any:
         return (cls, value.text)
     if cls in ("ChatGeneration", "ChatGenerationChunk"):
         return (cls, norm(value.message))
+    if cls in ("Generation", "GenerationChunk"):
+        return (cls, value.text, norm(value.generation_info))
     if cls == "LLMResult":
         return (cls, norm(value.generations))
     if isinstance(value, dict):
