@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableConfig as LCRunnableConfig
 import hookchain.tools as hc_tools
 from hookchain.runnables import RunnableConfig as HCRunnableConfig
 
-from .harness import HC, LC, Ids, araised, both, events, norm, raised
+from .harness import HC, LC, Ids, araised, both, event_stream, events, norm, raised
 
 TOOLS = {LC.name: lc_tools, HC.name: hc_tools}
 
@@ -435,3 +435,42 @@ def test_config_parameter():
 
     lc, hc = both(scenario)
     assert lc == hc
+
+
+# --------------------------------------------------------------------------- #
+# astream_events
+# --------------------------------------------------------------------------- #
+
+
+def test_astream_events_of_a_tool_and_a_chain_calling_tools():
+    async def scenario(fw):
+        t = T(fw)
+        plus = t.tool(add)
+
+        def fails(kind: str) -> str:
+            """Always fails."""
+            raise ValueError(f"bad {kind}")
+
+        failing = t.tool(fails)
+
+        async def use(x):
+            first = await plus.ainvoke({"a": x})
+            second = await plus.ainvoke(call({"a": first, "b": 1}))
+            return second.content
+
+        def guarded(x):
+            try:
+                return failing.invoke({"kind": x})
+            except ValueError as e:
+                return str(e)
+
+        chain = fw.RunnableLambda(use) | fw.RunnableLambda(guarded)
+        return (
+            await event_stream(fw, plus, {"a": 1}),
+            await event_stream(fw, plus, call({"a": 2})),
+            await event_stream(fw, chain, 5, config={"tags": ["outer"]}),
+        )
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert [e[0] for e in hc[0]] == ["on_tool_start", "on_tool_end"]

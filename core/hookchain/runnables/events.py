@@ -149,6 +149,22 @@ class _EventStreamHandler(AsyncCallbackHandler):
     async def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self.runs.pop(run_id, None)
 
+    async def on_tool_start(self, serialized: Any, input_str: str, *, run_id: UUID, parent_run_id: Optional[UUID] = None, tags: Any = None, metadata: Any = None, name: Optional[str] = None, inputs: Any = None, **kwargs: Any) -> None:
+        # As LangChain: a tool run's input is its (filtered) argument dict, {}
+        # for a string input (the root run's: what astream_events was given).
+        info = self._open(run_id, parent_run_id, name or (serialized or {}).get("name", "tool"), tags, metadata, "tool", inputs or {})
+        self._send("on_tool_start", run_id, info, {"input": info.inputs})
+
+    async def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        info = self.runs.pop(run_id, None)
+        if info is not None:
+            self._send("on_tool_end", run_id, info, self._end_data(run_id, info, output))
+
+    async def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        info = self.runs.pop(run_id, None)
+        if info is not None:
+            self._send("on_tool_error", run_id, info, {"error": error, "input": info.inputs, "tool_call_id": kwargs.get("tool_call_id")})
+
     async def on_custom_event(self, name: str, data: Any, *, run_id: UUID, tags: Any = None, metadata: Any = None, **kwargs: Any) -> None:
         info = self.runs.get(run_id)
         parent_ids = [*info.parent_ids] if info else []
