@@ -38,7 +38,7 @@ from hookchain import model_hooks
 from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, convert_to_messages, message_chunk_to_message
 from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from hookchain.prompt_values import PromptValue
-from hookchain.runnables.base import Runnable, _aclose, _close
+from hookchain.runnables.base import RunnableSerializable, _aclose, _close
 from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
 
 __all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
@@ -78,7 +78,7 @@ def _overrides(model: "BaseChatModel", name: str) -> bool:
     return getattr(type(model), name) is not getattr(BaseChatModel, name)
 
 
-class BaseChatModel(Runnable, BaseModel):
+class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     """Base class of chat models; also the type every model plugin registers.
 
     Fields:
@@ -97,6 +97,15 @@ class BaseChatModel(Runnable, BaseModel):
     metadata: Optional[dict[str, Any]] = Field(default=None, exclude=True)
     streaming: bool = False
     name: Optional[str] = None
+
+    @property
+    def InputType(self) -> Any:  # noqa: N802 - LangChain's name
+        """What a chat model takes: a str, a list of message-likes or a ``PromptValue``."""
+        return LanguageModelInput
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        return AIMessage
 
     # -- what a subclass provides ---------------------------------------- #
     @abstractmethod

@@ -9,12 +9,13 @@ from hookchain.runnables.base import (
     RunnableParallel,
     RunnablePassthrough,
     RunnableSequence,
+    RunnableSerializable,
     coerce_to_runnable,
 )
 from hookchain.runnables.config import RunnableConfig, ensure_config, patch_config, run_in_executor
 
 __all__ = [
     "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",
-    "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "coerce_to_runnable",
+    "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "RunnableSerializable", "coerce_to_runnable",
     "RunnableConfig", "ensure_config", "patch_config", "run_in_executor",
 ]

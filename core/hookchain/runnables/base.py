@@ -23,7 +23,12 @@ import threading
 from functools import partial
 from queue import Queue
 from abc import ABC, abstractmethod
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Optional, Sequence, Union
+from typing import (
+    Any, AsyncIterator, Awaitable, Callable, Generic, Iterator, Mapping, Optional, Sequence, TypeVar, Union,
+    get_args,
+)
+
+from pydantic import BaseModel, ConfigDict
 
 from hookchain._lazy import lazy_import
 from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
@@ -45,11 +50,12 @@ asyncio = lazy_import("asyncio")  # loaded on first use: sync-only programs neve
 
 __all__ = [
     "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",
-    "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "coerce_to_runnable",
+    "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "RunnableSerializable", "coerce_to_runnable",
 ]
 
-Input = Any
-Output = Any
+Input = TypeVar("Input", contravariant=True)
+Output = TypeVar("Output", covariant=True)
+Other = TypeVar("Other")
 
 
 def _add(final: Any, chunk: Any) -> Any:
@@ -193,12 +199,37 @@ def _run_all(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int],
     return out
 
 
-class Runnable(ABC):
+class Runnable(ABC, Generic[Input, Output]):
     """A unit of work that can be invoked, batched, streamed and composed.
 
     Subclasses implement ``invoke``; the other methods have defaults built on it
     (``ainvoke`` runs ``invoke`` in a thread, ``stream`` yields the single output).
+    Generic in its input and output types, as LangChain's:
+    ``class Length(Runnable[str, int])``, ``Runnable[dict, AIMessage]``.
     """
+
+    # -- types ----------------------------------------------------------- #
+    def _type_arg(self, index: int, which: str) -> Any:
+        for base in type(self).__mro__:  # a pydantic RunnableSerializable[X, Y]
+            args = (getattr(base, "__pydantic_generic_metadata__", None) or {}).get("args", ())
+            if len(args) == 2:
+                return args[index]
+        for base in getattr(type(self), "__orig_bases__", ()):
+            args = get_args(base)
+            if len(args) == 2:
+                return args[index]
+        raise TypeError(f"{self.get_name()} has no inferable {which}; override the {which} property to give it")
+
+    @property
+    def InputType(self) -> Any:  # noqa: N802 - LangChain's name
+        """The input type: ``X`` of ``Runnable[X, Y]`` in the class's bases, as
+        LangChain. Raises ``TypeError`` if the class does not say."""
+        return self._type_arg(0, "InputType")
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802 - LangChain's name
+        """The output type: ``Y`` of ``Runnable[X, Y]`` (see ``InputType``)."""
+        return self._type_arg(1, "OutputType")
 
     # -- naming / introspection -------------------------------------------- #
     def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
@@ -453,6 +484,14 @@ class RunnableSequence(Runnable):
         self.name = name
 
     @property
+    def InputType(self) -> Any:  # noqa: N802
+        return self.steps[0].InputType
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        return self.steps[-1].OutputType
+
+    @property
     def first(self) -> Runnable:
         return self.steps[0]
 
@@ -608,6 +647,27 @@ class RunnableLambda(Runnable):
     def __repr__(self) -> str:
         return f"RunnableLambda({self.name})"
 
+    def _hint(self, which: str) -> Any:
+        """``func``'s annotation (as written, not resolved: as LangChain) of its
+        first parameter (``which="input"``) or of its return (``"return"``);
+        ``Any`` when absent."""
+        func = self.func or self.afunc
+        annotations = getattr(func, "__annotations__", None) or {}
+        if which == "input":
+            try:
+                which = next(iter(inspect.signature(func).parameters))
+            except (StopIteration, TypeError, ValueError):
+                return Any
+        return annotations.get(which, Any)
+
+    @property
+    def InputType(self) -> Any:  # noqa: N802
+        return self._hint("input")
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        return self._hint("return")
+
     def _args(self, input: Any, config: RunnableConfig) -> tuple:
         return (input, config) if self._pass_config else (input,)
 
@@ -735,6 +795,14 @@ class RunnableParallel(Runnable):
 
     def __repr__(self) -> str:
         return "{" + ", ".join(f"{k}: {v!r}" for k, v in self.steps.items()) + "}"
+
+    @property
+    def InputType(self) -> Any:  # noqa: N802
+        return next(iter(self.steps.values())).InputType
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        return dict[str, Any]
 
     def _branch_configs(self, config: RunnableConfig, rm: Any) -> list[tuple[str, Runnable, RunnableConfig]]:
         return [(k, step, patch_config(config, callbacks=rm.get_child(f"map:key:{k}"))) for k, step in self.steps.items()]
@@ -871,6 +939,12 @@ class RunnablePassthrough(Runnable):
                 raise TypeError(f"RunnablePassthrough needs a callable, got {type(f).__name__}")
         self.func, self.afunc, self.name = func, afunc, name
 
+    @property
+    def InputType(self) -> Any:  # noqa: N802
+        return Any
+
+    OutputType = InputType
+
     @staticmethod
     def _side(f: Callable[..., Any], input: Any, config: Optional[RunnableConfig], kwargs: dict[str, Any]) -> Any:
         return f(input, ensure_config(config), **kwargs) if _accepts_config(f) else f(input, **kwargs)
@@ -939,6 +1013,14 @@ class RunnableBinding(Runnable):
     def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
         return self.bound.get_name(suffix, name=name)
 
+    @property
+    def InputType(self) -> Any:  # noqa: N802
+        return self.bound.InputType
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        return self.bound.OutputType
+
     def __repr__(self) -> str:
         return f"RunnableBinding(bound={self.bound!r}, kwargs={self.kwargs!r}, config={self.config!r})"
 
@@ -972,3 +1054,12 @@ class RunnableBinding(Runnable):
 
     def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         return self.bound.atransform(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+
+class RunnableSerializable(BaseModel, Runnable[Input, Output]):
+    """A runnable that is also a pydantic model (as LangChain's): declare its
+    options as fields, implement ``invoke``. ``name`` is the run name."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: Optional[str] = None
