@@ -403,3 +403,74 @@ def test_fake_streaming_list_llm_async():
 
     lc, hc = both(scenario)
     assert lc == hc
+
+
+def test_stream_closed_early():
+    def scenario(fw):
+        h = fw.Recorder()
+        it = echo_llm(fw)().stream("hello", {"callbacks": [h]})
+        first = next(it)
+        it.close()
+        return first, events(fw, h.log)
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[1][-1][0] == "on_llm_error" and hc[1][-1][6][0][1] == "GeneratorExit"
+
+
+# -- deliberate difference (README) ------------------------------------------ #
+
+
+def test_new_token_without_model_calls():
+    """A ``_stream`` that does not call ``run_manager.on_llm_new_token``:
+    LangChain fires no token events, hookchain fires one per chunk (as its
+    chat models); the rest of the run is the same."""
+
+    def scenario(fw):
+        out = outputs(fw)
+
+        class Quiet(lm(fw).LLM):
+            def _call(self, prompt, stop=None, run_manager=None, **kwargs):
+                return prompt
+
+            def _stream(self, prompt, stop=None, run_manager=None, **kwargs):
+                for char in prompt:
+                    yield out.GenerationChunk(text=char)
+
+            @property
+            def _llm_type(self):
+                return "quiet"
+
+        h = fw.Recorder()
+        return list(Quiet().stream("ab", {"callbacks": [h]})), events(fw, h.log)
+
+    lc, hc = both(scenario)
+    assert lc[0] == hc[0] == ["a", "b"]
+    assert [e[0] for e in lc[1]] == ["on_llm_start", "on_llm_end"]
+    assert [e[0] for e in hc[1]] == ["on_llm_start", "on_llm_new_token", "on_llm_new_token", "on_llm_end"]
+    assert [e for e in hc[1] if e[0] != "on_llm_new_token"] == lc[1]
+
+
+# -- astream_events ------------------------------------------------------------ #
+
+_NO_LLM_EVENTS = pytest.mark.xfail(
+    strict=True,
+    reason="hookchain.runnables.events has no on_llm_start/on_llm_stream/on_llm_end for text-completion runs yet",
+)
+
+
+@_NO_LLM_EVENTS
+@pytest.mark.parametrize("which", ["llm", "chain", "fake"])
+def test_astream_events(which):
+    async def scenario(fw):
+        if which == "fake":
+            runnable = fake(fw).FakeStreamingListLLM(responses=["ab"])
+        else:
+            runnable = echo_llm(fw, asynchronous=True)(n=4)
+            if which == "chain":
+                runnable = fw.PromptTemplate.from_template("Say {x}") | runnable
+        items = await collect(runnable.astream_events({"x": "hi"} if which == "chain" else "hello", version="v2"))
+        return stream_events(fw, items)
+
+    lc, hc = both(scenario)
+    assert lc == hc

@@ -68,9 +68,7 @@ def _prompt_string(input: Any) -> str:
         return input
     if isinstance(input, Sequence):
         return get_buffer_string(convert_to_messages(input))
-    raise ValueError(
-        f"Invalid input type {type(input)}: a text-completion model takes a str, a list of messages or a PromptValue"
-    )
+    raise ValueError(f"Invalid input type {type(input)}. Must be a PromptValue, str, or list of BaseMessages.")
 
 
 def _overrides(model: "BaseLLM", name: str) -> bool:
@@ -391,8 +389,8 @@ class BaseLLM(RunnableSerializable[Any, str]):
             it = self._stream(prompt, stop, for_stream(rm), **kwargs)
             for chunk in it:
                 rm.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk.text  # before merging, as LangChain: a stream closed here ends with no generation
                 generation = chunk if generation is None else generation + chunk
-                yield chunk.text
             if generation is None:
                 raise ValueError("No generation chunks were returned")
         except BaseException as e:
@@ -419,8 +417,8 @@ class BaseLLM(RunnableSerializable[Any, str]):
             it = self._astream(prompt, stop, for_stream(rm), **kwargs)
             async for chunk in it:
                 await rm.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk.text  # before merging, as LangChain: a stream closed here ends with no generation
                 generation = chunk if generation is None else generation + chunk
-                yield chunk.text
             if generation is None:
                 raise ValueError("No generation chunks were returned")
         except BaseException as e:
