@@ -75,7 +75,8 @@ def same(scenario: Callable[[Any], Any], lc_module: Any = lc, hc_module: Any = h
 # --------------------------------------------------------------------------- #
 
 keys = st.sampled_from(["a", "b", "index", "id", "type", "created", "output_version", "model_provider"])
-scalars = st.none() | st.booleans() | st.integers(-2, 3) | st.sampled_from([0.5, 1.5]) | st.text("xy", max_size=2) | st.sampled_from(["lc_1", "lc_2"])
+scalars = (st.none() | st.booleans() | st.integers(-2, 3) | st.sampled_from([0.5, 1.5]) | st.text("xy", max_size=2)
+           | st.sampled_from(["lc_1", "lc_2"]))
 indexed = st.fixed_dictionaries(
     {"index": st.integers(0, 2) | st.sampled_from(["lc_0", "x"])},
     optional={"id": st.sampled_from(["", "1", "2"]) | st.none(), "type": st.sampled_from(["text", "non_standard"]),
@@ -306,7 +307,10 @@ CLASSES = {
 EXTRA = {
     "AI": st.fixed_dictionaries({}, optional={
         "usage_metadata": usages.filter(bool),
-        "tool_calls": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["f", "g"]), "args": st.dictionaries(st.sampled_from("ab"), st.integers(0, 3), max_size=2), "id": st.sampled_from([None, "c1"])}), max_size=2),
+        "tool_calls": st.lists(st.fixed_dictionaries({
+            "name": st.sampled_from(["f", "g"]), "id": st.sampled_from([None, "c1"]),
+            "args": st.dictionaries(st.sampled_from("ab"), st.integers(0, 3), max_size=2),
+        }), max_size=2),
     }),
     "Tool": st.fixed_dictionaries({}, optional={"artifact": values, "status": st.sampled_from(["success", "error"])}),
 }
@@ -390,7 +394,8 @@ def test_model_copy_does_not_revalidate_as_langchain():
     lambda m: m.messages_from_dict([{"type": "nope", "data": {}}]),
     lambda m: m.AIMessage("a", name="n", tool_calls=[{"name": "f", "args": {"a": 1}, "id": "1"}]).pretty_repr(),
     lambda m: m.AIMessage("a", invalid_tool_calls=[{"name": "f", "args": "{", "id": "1", "error": "bad"}]).pretty_repr(),
-    lambda m: m.HumanMessage([{"type": "text", "text": "a"}, "b", {"type": "image_url", "image_url": {"url": "u"}}, {"type": "text", "text": 3}]).text,
+    lambda m: m.HumanMessage([{"type": "text", "text": "a"}, "b", {"type": "image_url", "image_url": {"url": "u"}},
+                              {"type": "text", "text": 3}]).text,
 ])
 def test_construction_cases_as_langchain(call):
     same(call)
@@ -459,7 +464,8 @@ def test_partial_tool_call_args_parse_as_langchain(doc, data):
     pieces = [text[:cut], text[cut:]]
 
     def scenario(m):
-        chunks = [m.AIMessageChunk("", tool_call_chunks=[{"name": "f" if i == 0 else None, "args": p, "id": "c" if i == 0 else None, "index": 0}])
+        chunks = [m.AIMessageChunk("", tool_call_chunks=[
+                      {"name": "f" if i == 0 else None, "args": p, "id": "c" if i == 0 else None, "index": 0}])
                   for i, p in enumerate(pieces)]
         return [chunks[0], chunks[0] + chunks[1]]
 
@@ -473,7 +479,8 @@ def test_partial_tool_call_args_parse_as_langchain(doc, data):
     {"tool_calls": [{"name": "f", "args": {}}]},
     {"invalid_tool_calls": [{"name": "f", "args": "{", "id": "1", "error": None}]},
     {"invalid_tool_calls": [{"name": "f", "args": "{", "id": "1", "error": None, "type": "invalid_tool_call"}]},
-    {"tool_calls": [{"name": "f", "args": {"a": 1}, "id": "1"}], "invalid_tool_calls": [{"name": "g", "args": "{", "id": "2", "error": "e"}]},
+    {"tool_calls": [{"name": "f", "args": {"a": 1}, "id": "1"}],
+     "invalid_tool_calls": [{"name": "g", "args": "{", "id": "2", "error": "e"}]},
 ])
 def test_tool_call_normalisation_as_langchain(kwargs):
     same(lambda m: [m.AIMessage("x", **copy.deepcopy(kwargs)), m.AIMessageChunk("x", **copy.deepcopy(kwargs))])
@@ -793,3 +800,11 @@ def test_a_subclass_keeps_its_own_init():
 
     assert Note("x", id="1").content == "note: x"
     assert Note("x").type == "human"
+
+
+def test_chunks_of_a_subclass_add_to_their_base_class():
+    class Labelled(hc.AIMessageChunk):
+        __slots__ = ()
+
+    assert (hc.AIMessageChunk("a") + Labelled("b")).content == "ab"
+    assert (Labelled("a") + hc.AIMessageChunk("b")).content == "ab"

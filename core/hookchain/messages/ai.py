@@ -151,7 +151,8 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
         if self.tool_calls or self.invalid_tool_calls or self.additional_kwargs or self.tool_call_chunks:
             self._normalise_tool_calls()
             self._init_tool_calls()
-        if self.chunk_position == "last" and self.response_metadata.get("output_version") == "v1" and isinstance(self.content, list):
+        if (self.chunk_position == "last" and isinstance(self.content, list)
+                and self.response_metadata.get("output_version") == "v1"):
             self._finish_v1_blocks()
 
     def _init_tool_calls(self) -> None:

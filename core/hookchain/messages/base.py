@@ -297,7 +297,7 @@ class BaseMessageChunk(BaseMessage):
         return self._merge(others)
 
     def _check_addable(self, other: "BaseMessageChunk") -> None:
-        if not isinstance(other, type(self)):
+        if not (isinstance(other, type(self)) or isinstance(self, type(other))):  # subclasses of one class add
             raise TypeError(
                 f"cannot add {type(other).__name__} to {type(self).__name__}: "
                 "only chunks of one message type merge"
