@@ -182,3 +182,14 @@ def test_callback_only_handler_stores_no_messages_while_other_hooks_may_mask_the
     model = runs_of(handler)[0]
     assert model["prompt"] is None and model["inputs"] is None and model["response"] is None and model["outputs"] is None
     assert ADDRESS.encode() not in file_bytes(handler.path)
+
+
+def test_readme_config_enables_the_handler(tmp_path):
+    from hookchain import config
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "hookchain.toml").write_text(block, encoding="utf-8")
+    built = config.load(tmp_path / "hookchain.toml").build_handlers()
+    assert [type(h) for h in built] == [RunLogHandler]
+    assert built[0].path == Path("~/logs/llm-runs.sqlite").expanduser()
