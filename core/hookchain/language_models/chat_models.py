@@ -12,6 +12,11 @@ How each entry point reaches your code, as LangChain 1.x:
 * ``stream``: ``_stream``, else one chunk from ``_generate``.
 * ``ainvoke``: ``_agenerate``, else ``_generate`` in a worker thread.
 * ``astream``: ``_astream``, else ``_stream`` in a worker thread, else ``_agenerate``.
+* ``disable_streaming=True`` (or ``"tool_calling"`` with ``tools`` in the call):
+  ``stream``/``astream`` yield one message from ``invoke``/``ainvoke``, and
+  ``invoke`` never streams internally.
+* A chunk the model marks ``chunk_position="last"`` is passed on as is;
+  nothing is added after it.
 
 The framework fires ``on_llm_new_token`` for every streamed chunk itself.
 ``_stream``/``_astream`` get a ``run_manager`` whose ``on_llm_new_token`` does
@@ -23,7 +28,7 @@ an extra empty chunk at the end (the seeds' ``c|a|t||`` holds).
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, AsyncIterator, Iterator, Optional, Sequence
+from typing import Any, AsyncIterator, Iterator, Literal, Optional, Sequence, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,6 +102,10 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     metadata: Optional[dict[str, Any]] = Field(default=None, exclude=True)
     streaming: bool = False
     name: Optional[str] = None
+    disable_streaming: Union[bool, Literal["tool_calling"]] = False
+    """As LangChain's: ``True`` makes ``stream``/``astream`` answer with one
+    message from ``invoke``/``ainvoke`` (and ``invoke`` never stream
+    internally); ``"tool_calling"`` does so only for calls given ``tools``."""
 
     @property
     def InputType(self) -> Any:  # noqa: N802 - LangChain's name
@@ -165,10 +174,16 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     def _hc_invocation_params(self, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
         return {**self._identifying_params, "_type": self._llm_type, "stop": stop, **kwargs}
 
-    def _should_stream(self, async_api: bool, handlers: Sequence[Any] = ()) -> bool:
+    def _streaming_disabled(self, kwargs: dict[str, Any]) -> bool:
+        disabled = self.disable_streaming
+        return disabled is True or (disabled == "tool_calling" and bool(kwargs.get("tools")))
+
+    def _should_stream(self, async_api: bool, handlers: Sequence[Any] = (), kwargs: Optional[dict[str, Any]] = None) -> bool:
         # As LangChain: stream when ``streaming`` is set or when a handler
-        # consumes the stream (astream_events' handler).
+        # consumes the stream (astream_events' handler), unless disabled.
         if not (self.streaming or any(getattr(h, "_hc_consumes_stream", False) for h in handlers)):
+            return False
+        if self.disable_streaming and self._streaming_disabled(kwargs or {}):
             return False
         return _overrides(self, "_astream" if async_api else "_stream") or _overrides(self, "_stream")
 
@@ -261,7 +276,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         messages = _to_messages(input)
         rm = self._hc_configure(config, CallbackManager).on_chat_model_start(
             self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs))[0]
-        streaming = self._should_stream(async_api=False, handlers=rm.handlers)
+        streaming = self._should_stream(async_api=False, handlers=rm.handlers, kwargs=kwargs)
         call = None
         try:
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming, is_async=False)
@@ -298,7 +313,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         messages = _to_messages(input)
         rm = (await self._hc_configure(config, AsyncCallbackManager).on_chat_model_start(
             self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs)))[0]
-        streaming = self._should_stream(async_api=True, handlers=rm.handlers)
+        streaming = self._should_stream(async_api=True, handlers=rm.handlers, kwargs=kwargs)
         call = None
         try:
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming, is_async=True)
@@ -333,7 +348,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         """Yield ``AIMessageChunk``s as ``_stream`` produces them, firing
         ``on_llm_new_token`` for each; without ``_stream``, one chunk from
         ``invoke``. Closing the stream early fires ``on_llm_error(GeneratorExit)``."""
-        if not _overrides(self, "_stream"):
+        if not _overrides(self, "_stream") or (self.disable_streaming and self._streaming_disabled(kwargs)):
             yield self.invoke(input, config, stop=stop, **kwargs)
             return
         config = ensure_config(config)
@@ -373,7 +388,9 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     async def astream(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
         """Async ``stream``: ``_astream`` (native, else ``_stream`` in a thread, else
         one chunk from ``_agenerate``)."""
-        if not (_overrides(self, "_astream") or _overrides(self, "_stream")):
+        if not (_overrides(self, "_astream") or _overrides(self, "_stream")) or (
+            self.disable_streaming and self._streaming_disabled(kwargs)
+        ):
             yield await self.ainvoke(input, config, stop=stop, **kwargs)
             return
         config = ensure_config(config)
