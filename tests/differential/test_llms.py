@@ -474,3 +474,18 @@ def test_astream_events(which):
 
     lc, hc = both(scenario)
     assert lc == hc
+
+
+def test_bound_stop_and_parallel_llms():
+    def scenario(fw):
+        h = start_args(fw)()
+        bound = echo_llm(fw)().bind(stop=["o"])
+        single = bound.invoke("hello world", {"callbacks": [h]})
+        first = events(fw, h.log)
+        h.log.clear()
+        both_llms = fw.RunnableParallel(a=bound, b=fake(fw).FakeListLLM(responses=["B"]))
+        return single, first, h.starts, both_llms.invoke("xo", {"callbacks": [h]}), trees(fw, h.log)
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[0] == "hello"
