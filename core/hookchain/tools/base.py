@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import textwrap
+import weakref
 from typing import Annotated, Any, Callable, Literal, Optional, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -247,11 +248,12 @@ def _is_tool_call(value: Any) -> bool:
     return isinstance(value, dict) and value.get("type") == "tool_call"
 
 
-_SIGNATURES: dict[Any, tuple[bool, Optional[str]]] = {}
+_SIGNATURES: "weakref.WeakKeyDictionary[Any, tuple[bool, Optional[str], bool]]" = weakref.WeakKeyDictionary()
 
 
-def _extra_params(func: Callable[..., Any]) -> tuple[bool, Optional[str]]:
-    """(takes ``run_manager``, name of its ``RunnableConfig`` parameter), cached per function."""
+def _extra_params(func: Callable[..., Any]) -> tuple[bool, Optional[str], bool]:
+    """(takes ``run_manager``, name of its ``RunnableConfig`` parameter, takes
+    ``callbacks``), cached per function: no signature inspection per run."""
     key = getattr(func, "__func__", func)
     found = _SIGNATURES.get(key)
     if found is None:
@@ -262,7 +264,7 @@ def _extra_params(func: Callable[..., Any]) -> tuple[bool, Optional[str]]:
             hints = {}
         config = next((n for n, p in params.items()
                        if hints.get(n, p.annotation) is RunnableConfig or p.annotation == "RunnableConfig"), None)
-        found = _SIGNATURES[key] = ("run_manager" in params, config)
+        found = _SIGNATURES[key] = ("run_manager" in params, config, "callbacks" in params)
     return found
 
 
@@ -405,7 +407,7 @@ class BaseTool(RunnableSerializable[Union[str, dict, Any], Any]):
         return _format_output(content, artifact, tool_call_id, self.name, status), None
 
     def _run_kwargs(self, method: Callable[..., Any], rm: Any, config: RunnableConfig, kwargs: dict[str, Any]) -> dict[str, Any]:
-        takes_rm, config_param = _extra_params(method)
+        takes_rm, config_param, _ = _extra_params(method)
         if takes_rm:
             kwargs["run_manager"] = rm
         if config_param:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import textwrap
 from typing import Any, Awaitable, Callable, Literal, Optional
 
@@ -21,10 +20,10 @@ class StructuredTool(BaseTool):
     coroutine: Optional[Callable[..., Awaitable[Any]]] = None
 
     def _call_kwargs(self, fn: Callable[..., Any], run_manager: Any, config: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        takes_rm, config_param = _extra_params(fn)
+        _, config_param, takes_callbacks = _extra_params(fn)
         if config_param:
             kwargs[config_param] = config
-        if "callbacks" in inspect.signature(fn).parameters and run_manager is not None:
+        if takes_callbacks and run_manager is not None:
             kwargs["callbacks"] = run_manager.get_child()
         return kwargs
 
