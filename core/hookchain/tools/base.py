@@ -60,12 +60,13 @@ class InjectedToolCallId(InjectedToolArg):
     with a tool call, else ``ValueError``."""
 
 
-def _injected(annotation: Any, kind: type = InjectedToolArg) -> bool:
-    """Whether ``annotation`` is ``Annotated[..., kind]`` (or an instance of it)."""
-    if get_origin(annotation) is not Annotated:
-        return False
-    return any(m is kind or (isinstance(m, type) and issubclass(m, kind)) or isinstance(m, kind)
-               for m in get_args(annotation)[1:])
+def _is_injected_marker(meta: Any) -> bool:
+    return (isinstance(meta, type) and issubclass(meta, InjectedToolArg)) or isinstance(meta, InjectedToolArg)
+
+
+def _injected(annotation: Any) -> bool:
+    """Whether ``annotation`` is ``Annotated[..., InjectedToolArg]`` (a subclass or an instance of it)."""
+    return get_origin(annotation) is Annotated and any(_is_injected_marker(m) for m in get_args(annotation)[1:])
 
 
 # --------------------------------------------------------------------------- #
@@ -87,13 +88,14 @@ def _parse_google_docstring(docstring: Optional[str], args: list[str], *, error_
         raise ValueError("Found invalid Google-Style docstring.")
     description: list[str] = []
     args_block = None
+    past_description = False
     for block in blocks:
         if block.startswith("Args:"):
             args_block = block
             break
         if block.startswith(("Returns:", "Example:")):
-            description.append(None)  # type: ignore[arg-type] - a marker: nothing after it is description
-        elif None not in description:
+            past_description = True  # Args: may still follow
+        elif not past_description:
             description.append(block)
     found: dict[str, str] = {}
     arg = None
@@ -113,7 +115,7 @@ def _parse_google_docstring(docstring: Optional[str], args: list[str], *, error_
             if annotation.startswith("(") and annotation.endswith(")"):
                 arg = name
             found[arg] = text.strip()
-    return " ".join(b for b in description if b is not None).strip(), found
+    return " ".join(description).strip(), found
 
 
 def _annotation_description(annotation: Any) -> Optional[str]:
@@ -176,8 +178,7 @@ def create_schema_from_function(
 
 
 def _is_injected_field(field: Any) -> bool:
-    return _injected(field.annotation) or any(
-        (isinstance(m, type) and issubclass(m, InjectedToolArg)) or isinstance(m, InjectedToolArg) for m in field.metadata)
+    return _injected(field.annotation) or any(_is_injected_marker(m) for m in field.metadata)
 
 
 def _subset_without_injected(schema: type[BaseModel], name: Optional[str] = None, description: Optional[str] = None) -> type[BaseModel]:
