@@ -11,10 +11,12 @@ How a run is recorded:
   ``on_llm_end``, ``on_tool_error``...) open and close a record per run in
   memory: id, parent, root, name, run type, times, inputs, outputs, error,
   tags, metadata, invocation params, model name, token usage. Inputs and
-  outputs are turned into JSON text at the event (later changes to the objects
-  are not seen).
+  outputs are turned into JSON text by the writer thread, when the tree is
+  written: an object changed in place after its run ended is stored as it is
+  then. The messages and answer of a chat model run are the exception (see below).
 * When the root run of a tree ends, the tree is handed to a writer thread,
-  which writes the waiting trees in one transaction (``store.RunStore``). A
+  which writes the trees that ended within 0.1 s (at most 200) in one
+  transaction (``store.RunStore``). A
   failed write is logged as a warning and counted in ``errors``; the run is
   never affected. ``flush()`` waits for the writer (also called at process exit).
 * Chat model runs: the prompt and the response text, and the messages stored
@@ -61,6 +63,7 @@ HIDDEN = "**********"  # how pydantic shows a SecretStr
 _REDACT_STATE = "hookchain_redact:"  # prefix of the redact plugin's call.state entries ({"mapping": {placeholder: original}})
 _TEXT_COLUMNS = ("inputs", "outputs", "error", "tags", "metadata", "params", "prompt", "response", "name")
 _BATCH = 200  # trees per transaction at most
+_LINGER = 0.1  # seconds the writer waits for more trees before a transaction
 _MAX_CALLS = 10_000  # hook records waiting for their run's end
 
 
@@ -83,13 +86,18 @@ class RunLogOptions(BaseModel):
 
 
 def _json_default(value: Any) -> Any:
-    from hookchain.messages import BaseMessage, message_to_dict
+    from hookchain.messages import BaseMessage
     from hookchain.outputs import Generation
 
     if isinstance(value, (SecretStr, SecretBytes)):
         return HIDDEN
-    if isinstance(value, BaseMessage):
-        return message_to_dict(value)
+    if isinstance(value, BaseMessage):  # its type and the fields that are set (json.dumps reads them at once: no copies)
+        data = {"type": value.type}
+        for name in value._field_names:
+            field = getattr(value, name)
+            if field is not None and field != "" and field != [] and field != {}:
+                data[name] = field
+        return data
     if isinstance(value, Generation):
         return {name: getattr(value, name, None) for cls in type(value).__mro__ for name in getattr(cls, "__slots__", ())}
     if hasattr(value, "to_messages") and callable(value.to_messages):  # a PromptValue
@@ -104,7 +112,7 @@ def _json_default(value: Any) -> Any:
 
 
 def to_json(value: Any) -> Optional[str]:
-    """``value`` as JSON text (messages as ``message_to_dict``, secrets hidden,
+    """``value`` as JSON text (a message as its ``type`` and the fields that are set, secrets hidden,
     anything else by ``repr``); ``None`` stays ``None``."""
     if value is None:
         return None
@@ -112,6 +120,16 @@ def to_json(value: Any) -> Optional[str]:
         return json.dumps(value, default=_json_default, ensure_ascii=False)
     except (TypeError, ValueError):  # circular, keys that are not strings...
         return json.dumps(repr(value), ensure_ascii=False)
+
+
+class _Later:
+    """A value to turn into JSON text when its tree is written (on the writer
+    thread, off the run's path)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 def _messages_text(messages: Any) -> str:
@@ -208,7 +226,8 @@ class RunLogHandler(BaseCallbackHandler):
         self._calls: dict[UUID, dict[str, Any]] = {}  # chat run id -> what the hooks saw
         self._queue: deque = deque()
         self._wake = threading.Condition(self._lock)
-        self._pending = 0
+        self._pending = 0  # trees queued or being written
+        self._flushing = 0  # flush() calls waiting
         self._writer_pid: Optional[int] = None
         atexit.register(self.flush, 10.0)
 
@@ -220,8 +239,8 @@ class RunLogHandler(BaseCallbackHandler):
                tags: Optional[list[str]], metadata: Optional[dict[str, Any]], **extra: Any) -> None:
         record = {
             "id": str(run_id), "parent_id": str(parent_run_id) if parent_run_id else None, "name": name,
-            "run_type": run_type, "start_time": time.time(), "inputs": to_json(inputs),
-            "tags": to_json(tags) if tags else None, "metadata": to_json(metadata) if metadata else None, **extra,
+            "run_type": run_type, "start_time": time.time(), "inputs": _Later(inputs),
+            "tags": _Later(tags) if tags else None, "metadata": _Later(metadata) if metadata else None, **extra,
         }
         with self._lock:
             parent = self._open.get(parent_run_id) if parent_run_id else None
@@ -254,7 +273,8 @@ class RunLogHandler(BaseCallbackHandler):
             self._queue.append(tree)
             self._pending += 1
             self._ensure_writer()
-            self._wake.notify()
+            if len(self._queue) in (1, _BATCH):  # wake the writer: a first tree to wait for, or a full batch
+                self._wake.notify_all()
 
     def _error(self, error: BaseException, run_id: UUID) -> None:
         self._end(run_id, error=f"{type(error).__name__}: {error}")
@@ -267,7 +287,7 @@ class RunLogHandler(BaseCallbackHandler):
         self._start(run_id, parent_run_id, kwargs.get("run_type") or "chain", name, inputs, tags, metadata)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, outputs=to_json(outputs))
+        self._end(run_id, outputs=_Later(outputs))
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._error(error, run_id)
@@ -284,7 +304,7 @@ class RunLogHandler(BaseCallbackHandler):
         hooks = model_hooks.active
         self._start(run_id, parent_run_id, "chat_model", name,
                     None if hooks else {"messages": messages}, tags, metadata,
-                    params=to_json(params), model=_model_name(params, metadata),
+                    params=_Later(params), model=_model_name(params, metadata),
                     prompt=None if hooks else "\n\n".join(_messages_text(m) for m in messages))
 
     def on_llm_start(self, serialized: Optional[dict[str, Any]], prompts: list[str], *, run_id: UUID,
@@ -293,12 +313,14 @@ class RunLogHandler(BaseCallbackHandler):
         params = kwargs.get("invocation_params")
         name = kwargs.get("name") or (serialized or {}).get("name")
         self._start(run_id, parent_run_id, "llm", name, {"prompts": prompts}, tags, metadata,
-                    params=to_json(params), model=_model_name(params, metadata), prompt="\n\n".join(prompts))
+                    params=_Later(params), model=_model_name(params, metadata), prompt="\n\n".join(prompts))
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         inp, out, total = _usage(response)
-        self._end(run_id, response_model=_response_model(response), outputs=to_json({"generations": response.generations, "llm_output": response.llm_output}),
-                  response=_response_text(response), input_tokens=inp, output_tokens=out, total_tokens=total)
+        hooked = run_id in self._calls  # the hooks recorded the answer (before any plugin changed it)
+        self._end(run_id, response_model=_response_model(response), input_tokens=inp, output_tokens=out, total_tokens=total,
+                  outputs=None if hooked else _Later({"generations": response.generations, "llm_output": response.llm_output}),
+                  response=None if hooked else _response_text(response))
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._error(error, run_id)
@@ -311,7 +333,7 @@ class RunLogHandler(BaseCallbackHandler):
         self._start(run_id, parent_run_id, "tool", name, inputs if inputs is not None else input_str, tags, metadata)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, outputs=to_json(output))
+        self._end(run_id, outputs=_Later(output))
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._error(error, run_id)
@@ -323,7 +345,7 @@ class RunLogHandler(BaseCallbackHandler):
         self._start(run_id, parent_run_id, "retriever", name, {"query": query}, tags, metadata)
 
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, outputs=to_json(documents))
+        self._end(run_id, outputs=_Later(documents))
 
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._error(error, run_id)
@@ -375,6 +397,13 @@ class RunLogHandler(BaseCallbackHandler):
             with self._lock:
                 while not self._queue:
                     self._wake.wait()
+                # linger a little: trees ending meanwhile share the transaction (and the wake-up)
+                deadline = time.monotonic() + _LINGER
+                while len(self._queue) < _BATCH and not self._flushing:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._wake.wait(remaining)
                 trees = [self._queue.popleft() for _ in range(min(_BATCH, len(self._queue)))]
             try:
                 self.written += self.store.write(summarise(t) for t in trees)
@@ -391,12 +420,17 @@ class RunLogHandler(BaseCallbackHandler):
         ``timeout`` in seconds (``None``: no limit). Returns whether all were."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while self._pending and self._writer_pid == os.getpid():
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._wake.wait(remaining)
-            return True
+            self._flushing += 1
+            self._wake.notify_all()  # the writer stops lingering
+            try:
+                while self._pending and self._writer_pid == os.getpid():
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._wake.wait(remaining)
+                return True
+            finally:
+                self._flushing -= 1
 
 
 def _chat_fields(record: dict[str, Any], call: Optional[dict[str, Any]], tree: _Tree) -> None:
@@ -418,6 +452,10 @@ def summarise(tree: _Tree) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """``(runs, trace)`` to store for a finished tree: texts with the tree's
     replacements applied (longest original first), and the trace's summary."""
     runs = tree.runs
+    for run in runs:
+        for column, value in run.items():
+            if isinstance(value, _Later):
+                run[column] = to_json(value.value)
     if tree.replace:
         pairs = sorted(tree.replace.items(), key=lambda p: -len(p[0]))
         pairs += [(json.dumps(o, ensure_ascii=False)[1:-1], r) for o, r in pairs]  # as it appears inside JSON text

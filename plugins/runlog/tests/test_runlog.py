@@ -78,7 +78,7 @@ def test_chain_run_is_recorded_as_its_tree(runlog):
     assert (model["input_tokens"], model["output_tokens"], model["total_tokens"]) == (6, 4, 10)
     assert model["prompt"] == "system: Be brief.\nhuman: Tell me about bears"
     assert model["response"] == "Tell me about bears"
-    assert [m["data"]["content"] for m in json.loads(model["inputs"])["messages"][0]] == ["Be brief.", "Tell me about bears"]
+    assert [(m["type"], m["content"]) for m in json.loads(model["inputs"])["messages"][0]] == [("system", "Be brief."), ("human", "Tell me about bears")]
     trace = runlog.store.traces()[0]
     assert (trace["root_id"], trace["model"], trace["total_tokens"], trace["runs"], trace["error"]) == (root["id"], "conformance", 10, 4, None)
     assert trace["preview"] == "Tell me about bears"
@@ -153,7 +153,7 @@ def test_secret_str_values_are_never_stored(runlog):
     KeyedEcho(api_key=SecretStr(secret)).invoke("hello")
     model = runs_of(runlog)[0]
     assert json.loads(model["params"])["api_key"] == "**********"
-    assert json.loads(model["outputs"])["generations"][0]["message"]["data"]["response_metadata"]["key_used"] == "**********"
+    assert json.loads(model["outputs"])["generations"][0]["message"]["response_metadata"]["key_used"] == "**********"
     assert secret.encode() not in file_bytes(runlog.path)
 
 
