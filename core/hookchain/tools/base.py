@@ -190,17 +190,22 @@ def _subset_without_injected(schema: type[BaseModel], name: Optional[str] = None
     return model
 
 
-def _injected_fields(schema: Any) -> frozenset[str]:
-    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
-        return frozenset()
-    return frozenset(n for n, f in schema.model_fields.items() if _is_injected_field(f))
+_SCHEMA_FACTS: "weakref.WeakKeyDictionary[type, tuple[frozenset[str], tuple[str, ...]]]" = weakref.WeakKeyDictionary()
 
 
-def _call_id_fields(schema: Any) -> tuple[str, ...]:
+def _schema_facts(schema: Any) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(injected fields, ``InjectedToolCallId`` fields) of a pydantic
+    ``args_schema``, computed once per class (not per run)."""
     if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
-        return ()
-    return tuple(name for name, f in schema.model_fields.items()
-                 if any(m is InjectedToolCallId or isinstance(m, InjectedToolCallId) for m in f.metadata))
+        return frozenset(), ()
+    found = _SCHEMA_FACTS.get(schema)
+    if found is None:
+        fields = schema.model_fields
+        found = _SCHEMA_FACTS[schema] = (
+            frozenset(n for n, f in fields.items() if _is_injected_field(f)),
+            tuple(n for n, f in fields.items() if any(m is InjectedToolCallId or isinstance(m, InjectedToolCallId) for m in f.metadata)),
+        )
+    return found
 
 
 # --------------------------------------------------------------------------- #
@@ -359,7 +364,7 @@ class BaseTool(RunnableSerializable[Union[str, dict, Any], Any]):
             return tool_input
         if schema is None or isinstance(schema, dict):
             return tool_input
-        for key in _call_id_fields(schema):
+        for key in _schema_facts(schema)[1]:
             if tool_call_id is None:
                 raise ValueError(_INJECTED_CALL_ID_ERROR)
             tool_input[key] = tool_call_id
@@ -381,7 +386,7 @@ class BaseTool(RunnableSerializable[Union[str, dict, Any], Any]):
         """``(input_str, inputs)`` for ``on_tool_start``: injected arguments left out."""
         if not isinstance(tool_input, dict):
             return (tool_input if isinstance(tool_input, str) else str(tool_input)), None
-        hidden = _injected_fields(self.args_schema)
+        hidden = _schema_facts(self.args_schema)[0]
         inputs = {k: v for k, v in tool_input.items() if k not in FILTERED_ARGS and k not in hidden}
         return str(inputs), inputs
 
