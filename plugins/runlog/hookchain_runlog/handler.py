@@ -44,6 +44,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from typing import Any, Optional
 from uuid import UUID
@@ -229,7 +230,7 @@ class RunLogHandler(BaseCallbackHandler):
         self._pending = 0  # trees queued or being written
         self._flushing = 0  # flush() calls waiting
         self._writer_pid: Optional[int] = None
-        atexit.register(self.flush, 10.0)
+        atexit.register(_flush_at_exit, weakref.ref(self))
 
     def __repr__(self) -> str:
         return f"RunLogHandler(path={str(self.path)!r})"
@@ -406,7 +407,8 @@ class RunLogHandler(BaseCallbackHandler):
                     self._wake.wait(remaining)
                 trees = [self._queue.popleft() for _ in range(min(_BATCH, len(self._queue)))]
             try:
-                self.written += self.store.write(summarise(t) for t in trees)
+                items = [summarise(t) for t in trees]  # before the transaction: other processes wait less
+                self.written += self.store.write(items)
             except Exception as e:  # noqa: BLE001 - sqlite3.Error, RunLogError, OSError: never the run's problem
                 self.errors += 1
                 logger.warning("hookchain-runlog: writing %d run tree(s) to %s failed; they are not logged: %r",
@@ -431,6 +433,12 @@ class RunLogHandler(BaseCallbackHandler):
                 return True
             finally:
                 self._flushing -= 1
+
+
+def _flush_at_exit(ref: "weakref.ref[RunLogHandler]") -> None:
+    handler = ref()
+    if handler is not None and not handler.flush(10.0):
+        logger.warning("hookchain-runlog: run trees still unwritten to %s at exit after 10 s; they are lost", handler.path)
 
 
 def _chat_fields(record: dict[str, Any], call: Optional[dict[str, Any]], tree: _Tree) -> None:
