@@ -256,6 +256,7 @@ _pending = 0  # calls queued and neither done nor abandoned
 _pending_lock = threading.Lock()
 _stuck: dict[int, _HandlerBase] = {}  # handlers with an abandoned call in progress, by id
 _POLL = 0.05  # seconds between looks at the call in progress while waiting
+_own_timeouts = False  # a handler with its own ``timeout`` was delivered (else only ``handler_timeout`` applies)
 
 
 class _Worker(threading.Thread):
@@ -356,7 +357,9 @@ def _check_stuck() -> float:
 
 
 def _deliver(handler: _HandlerBase, event: str, args: tuple, kwargs: dict[str, Any], reply: Any = None) -> None:
-    global _pending
+    global _pending, _own_timeouts
+    if handler.timeout is not None:
+        _own_timeouts = True
     with _pending_lock:
         _pending += 1
         if _worker is None:
@@ -381,6 +384,8 @@ def _drain() -> None:
 async def _delivered(future: "asyncio.Future[None]") -> None:
     """Await ``future``, resolved by the delivery thread, abandoning a call that
     outlives its timeout meanwhile; raises what the future holds."""
+    if handler_timeout is None and not _own_timeouts:  # no call can be late: no watch
+        return await future
     watch: list = []
     watch.append(future.get_loop().call_later(_check_stuck(), _watch, future, watch))
     try:
