@@ -3,10 +3,7 @@ runnable, and ``InputType``/``OutputType`` answer as LangChain's (issue 12)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import langchain_core.runnables as lc_runnables
-import pytest
 
 import hookchain.runnables as hc_runnables
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, AsyncIterator, Iterator, Literal, Optional, Sequence, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from hookchain.callbacks.manager import (
     AsyncCallbackManager,
