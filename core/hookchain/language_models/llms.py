@@ -48,6 +48,7 @@ from pydantic import ConfigDict, Field
 from hookchain.callbacks.manager import (
     AsyncCallbackManager,
     AsyncCallbackManagerForLLMRun,
+    BaseCallbackManager,
     CallbackManager,
     CallbackManagerForLLMRun,
     for_stream,
@@ -221,7 +222,7 @@ class BaseLLM(RunnableSerializable[Any, str]):
     def _hc_managers(self, cls: type, n: int, callbacks: Any, tags: Any, metadata: Any, run_name: Any) -> tuple[list[Any], list[Any]]:
         """One callback manager and run name per prompt (``callbacks``, ``tags``,
         ``metadata``, ``run_name`` given once for all or as per-prompt lists)."""
-        if isinstance(callbacks, list) and callbacks and (callbacks[0] is None or isinstance(callbacks[0], (list, cls))):
+        if isinstance(callbacks, list) and callbacks and (callbacks[0] is None or isinstance(callbacks[0], (list, BaseCallbackManager))):
             if len(callbacks) != n:
                 raise ValueError("callbacks must be the same length as prompts")
             tags_list, meta_list = _per_prompt(tags, n, "tags"), _per_prompt(metadata, n, "metadata")
