@@ -17,13 +17,12 @@ from hookchain_runlog import RunStore
 from hookchain_runlog.cli import logs_group
 
 TREES = 5_000  # two runs each: 10,000 runs
-NOW = time.time()
 
 
-def tree(i: int) -> tuple[list[dict], dict]:
-    """Tree ``i``: a chain and its chat model run, started ``TREES - i`` minutes ago;
+def tree(i: int, now: float) -> tuple[list[dict], dict]:
+    """Tree ``i``: a chain and its chat model run, started ``TREES - i`` minutes before ``now``;
     models alternate m-a/m-b, every 100th fails, tree 4321 mentions zanzibar."""
-    start = NOW - (TREES - i) * 60
+    start = now - (TREES - i) * 60
     root, child = f"{i:08d}-root-0000-0000-000000000000", f"{i:08d}-chat-0000-0000-000000000000"
     model, error = ("m-a" if i % 2 else "m-b"), ("ValueError: boom" if i % 100 == 0 else None)
     words = "a trip to zanzibar" if i == 4321 else f"question number {i}"
@@ -43,7 +42,8 @@ def tree(i: int) -> tuple[list[dict], dict]:
 def big(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("runlog") / "big.sqlite"
     store = RunStore(path)
-    assert store.write(tree(i) for i in range(TREES)) == 2 * TREES
+    now = time.time()  # when the tests run (not when the module was collected): --since and prune are relative
+    assert store.write([tree(i, now) for i in range(TREES)]) == 2 * TREES
     store.close()
     return path
 
@@ -115,7 +115,8 @@ def test_stats(big):
 
 def test_prune(tmp_path):
     path = tmp_path / "p.sqlite"
-    RunStore(path).write(tree(i) for i in range(TREES - 100, TREES))  # the 100 newest: 1 to 100 minutes old
+    now = time.time()
+    RunStore(path).write([tree(i, now) for i in range(TREES - 100, TREES)])  # the 100 newest: 1 to 100 minutes old
     assert logs(path, "prune", "--older-than", "60.5m").strip() == f"deleted 40 run trees older than 60.5m from {path}"
     store = RunStore(path)
     assert store.counts() == (60, 120) and store.integrity() == "ok"
