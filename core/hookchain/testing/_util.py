@@ -50,6 +50,8 @@ async def alist(aiter: Any) -> list[Any]:
 def text_of(message: Any) -> str:
     """The text of a message or chunk (``.text``, for list contents too)."""
     text = getattr(message, "text", None)
+    if isinstance(text, str):  # hookchain's and LangChain 1.x's (a callable str)
+        return text
     if callable(text):  # LangChain < 1.0 style .text()
         text = text()
     if isinstance(text, str):
