@@ -83,6 +83,24 @@ def _overrides(model: "BaseChatModel", name: str) -> bool:
     return getattr(type(model), name) is not getattr(BaseChatModel, name)
 
 
+async def iterate_in_threads(it: Iterator[Any]) -> AsyncIterator[Any]:
+    """Yield the items of the sync iterator ``it``, each ``next`` run in a
+    worker thread (the default ``_astream`` of a model with only a sync
+    ``_stream``, as LangChain's); ``it`` is closed when this generator ends."""
+    sentinel = object()
+    try:
+        while True:
+            item = await run_in_executor(None, next, it, sentinel)
+            if item is sentinel:
+                return
+            yield item
+    finally:
+        try:
+            _close(it)
+        except ValueError:  # cancelled while a thread runs it: it ends there
+            pass
+
+
 class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     """Base class of chat models; also the type every model plugin registers.
 
@@ -143,19 +161,10 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         if _overrides(self, "_stream"):  # the sync stream, one chunk per thread hop
-            it = self._stream(messages, stop, run_manager.get_sync() if run_manager else None, **kwargs)
-            sentinel = object()
-            try:
-                while True:
-                    chunk = await run_in_executor(None, next, it, sentinel)
-                    if chunk is sentinel:
-                        return
-                    yield chunk
-            finally:
-                try:
-                    _close(it)
-                except ValueError:  # cancelled while a thread runs it: it ends there
-                    pass
+            async for chunk in iterate_in_threads(
+                self._stream(messages, stop, run_manager.get_sync() if run_manager else None, **kwargs)
+            ):
+                yield chunk
         else:
             result = await self._agenerate(messages, stop, **kwargs)
             yield _to_chunk(result.generations[0])

@@ -57,6 +57,7 @@ from hookchain.messages import convert_to_messages, get_buffer_string
 from hookchain.outputs import Generation, GenerationChunk, LLMResult
 from hookchain.prompt_values import PromptValue
 from hookchain.runnables.base import RunnableSerializable, _aclose, _close
+from hookchain.language_models.chat_models import iterate_in_threads
 from hookchain.runnables.config import RunnableConfig, ensure_config, get_config_list, run_in_executor
 
 __all__ = ["BaseLLM", "LLM"]
@@ -163,19 +164,10 @@ class BaseLLM(RunnableSerializable[Any, str]):
         run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
         """Async ``_stream``; by default ``_stream`` with each step in a worker thread."""
-        it = self._stream(prompt, stop, run_manager.get_sync() if run_manager else None, **kwargs)
-        sentinel = object()
-        try:
-            while True:
-                chunk = await run_in_executor(None, next, it, sentinel)
-                if chunk is sentinel:
-                    return
-                yield chunk
-        finally:
-            try:
-                _close(it)
-            except ValueError:  # cancelled while a thread runs it: it ends there
-                pass
+        async for chunk in iterate_in_threads(
+            self._stream(prompt, stop, run_manager.get_sync() if run_manager else None, **kwargs)
+        ):
+            yield chunk
 
     @property
     @abstractmethod
