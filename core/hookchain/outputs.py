@@ -43,6 +43,8 @@ class Generation(_Record):
     __slots__ = ("text", "generation_info")
     _repr_fields = ("text", "generation_info")
     _always = ("text",)
+    #: The class tag LangChain serialises (``GenerationChunk`` keeps "Generation", as LangChain).
+    type = "Generation"
 
     def __init__(self, text: str = "", generation_info: Optional[dict[str, Any]] = None) -> None:
         self.text = text
@@ -66,6 +68,7 @@ class ChatGeneration(Generation):
 
     __slots__ = ("message",)
     _repr_fields = ("text", "generation_info", "message")
+    type = "ChatGeneration"
 
     def __init__(self, message: BaseMessage, generation_info: Optional[dict[str, Any]] = None, text: str = "") -> None:
         if not isinstance(message, BaseMessage):
@@ -86,6 +89,7 @@ class ChatGenerationChunk(ChatGeneration):
     """A streamed piece of a ``ChatGeneration``; ``+`` merges the message chunks."""
 
     __slots__ = ()
+    type = "ChatGenerationChunk"
 
     def __init__(self, message: BaseMessageChunk, generation_info: Optional[dict[str, Any]] = None, text: str = "") -> None:
         if not isinstance(message, BaseMessageChunk):

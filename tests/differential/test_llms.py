@@ -453,13 +453,6 @@ def test_new_token_without_model_calls():
 
 # -- astream_events ------------------------------------------------------------ #
 
-_NO_LLM_EVENTS = pytest.mark.xfail(
-    strict=True,
-    reason="hookchain.runnables.events has no on_llm_start/on_llm_stream/on_llm_end for text-completion runs yet",
-)
-
-
-@_NO_LLM_EVENTS
 @pytest.mark.parametrize("which", ["llm", "chain", "fake"])
 def test_astream_events(which):
     async def scenario(fw):

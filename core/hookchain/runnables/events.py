@@ -16,6 +16,7 @@ from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 from uuid import UUID
 
 from hookchain.callbacks.base import AsyncCallbackHandler
+from hookchain.outputs import GenerationChunk
 from hookchain.runnables.base import _aclosing, _closing
 from hookchain.runnables.config import RunnableConfig, ensure_config
 
@@ -116,14 +117,31 @@ class _EventStreamHandler(AsyncCallbackHandler):
         info = self._open(run_id, parent_run_id, name or serialized.get("name", "chat_model"), tags, metadata, "chat_model", {"messages": messages})
         self._send("on_chat_model_start", run_id, info, {"input": info.inputs})
 
+    async def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], *, run_id: UUID, parent_run_id: Optional[UUID] = None, tags: Any = None, metadata: Any = None, name: Optional[str] = None, **kwargs: Any) -> None:
+        info = self._open(run_id, parent_run_id, name or serialized.get("name", "llm"), tags, metadata, "llm", {"prompts": prompts})
+        self._send("on_llm_start", run_id, info, {"input": info.inputs})
+
     async def on_llm_new_token(self, token: str, *, chunk: Any = None, run_id: UUID, **kwargs: Any) -> None:
         info = self.runs.get(run_id)
-        if info is not None and chunk is not None:
+        if info is None:
+            return
+        if info.kind == "llm":  # as LangChain: a text chunk, made from the token when none is given
+            if run_id != self.root:  # the root's stream comes from its output (tap_root)
+                self._send("on_llm_stream", run_id, info, {"chunk": GenerationChunk(text=token) if chunk is None else chunk})
+        elif chunk is not None:
             self._send("on_chat_model_stream", run_id, info, {"chunk": chunk.message})
 
     async def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         info = self.runs.pop(run_id, None)
-        if info is not None:
+        if info is None:
+            return
+        if info.kind == "llm":  # as LangChain v2: the LLMResult as plain dicts
+            output: Any = {
+                "generations": [[{"text": g.text, "generation_info": g.generation_info, "type": g.type} for g in gens] for gens in response.generations],
+                "llm_output": response.llm_output,
+            }
+            self._send("on_llm_end", run_id, info, self._end_data(run_id, info, output))
+        else:
             generations = response.generations[0] if response.generations else []
             output = generations[0].message if generations else None
             self._send("on_chat_model_end", run_id, info, self._end_data(run_id, info, output))
@@ -170,6 +188,14 @@ class _EventStreamHandler(AsyncCallbackHandler):
         parent_ids = [*info.parent_ids] if info else []
         custom = _RunInfo(name, list(tags or []), dict(metadata or {}), "custom", None, parent_ids)
         self._send("on_custom_event", run_id, custom, data)
+
+    def tap_root(self, chunk: Any) -> None:
+        """As LangChain, astream_events taps the root run's output stream: a
+        root text-completion run, still open, streams the ``str`` chunks it
+        yields (chain roots are tapped by ``Runnable.astream`` itself)."""
+        info = self.runs.get(self.root) if self.root is not None else None
+        if info is not None and info.kind == "llm":
+            self._send("on_llm_stream", self.root, info, {"chunk": chunk})
 
     async def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async with _aclosing(output):
@@ -227,8 +253,8 @@ async def astream_events(
     async def drive() -> None:
         try:
             async with _aclosing(runnable.astream(input, config, **kwargs)) as stream:
-                async for _ in stream:
-                    pass
+                async for chunk in stream:
+                    handler.tap_root(chunk)
         finally:
             handler._put(_DONE)  # after any event still being handed over
 
