@@ -206,10 +206,6 @@ def test_json_parser_streams_partial_objects():
     assert hc[0][0] == {} and hc[0][-1] == hc[1] == json.loads(JOKE.strip("`json\n"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "runnables.base._merge_all adds plain dict chunks key by key (right for RunnableParallel's chunks, "
-    "which LangChain marks as AddableDict); for a JSON parser's growing objects LangChain keeps the latest"
-))
 def test_streamed_sequence_total_of_dicts():
     def scenario(fw):
         h = fw.Recorder()

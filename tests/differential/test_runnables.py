@@ -4,7 +4,7 @@ custom events. Same scenario under both frameworks, normalised results compared.
 
 from __future__ import annotations
 
-from .harness import araised, both, drop_last_chunks, events, norm, raised, trees
+from .harness import LC, araised, both, drop_last_chunks, events, norm, raised, trees
 
 
 def _prompt(fw):
@@ -513,3 +513,28 @@ def test_with_config_on_a_users_own_runnable():
 
     lc, hc = both(scenario)
     assert lc == hc
+
+
+def test_parallel_stream_chunks_are_addable_dicts():
+    # RunnableParallel streams AddableDict({key: chunk}); their + adds values
+    # key by key, None gives way, incompatible values raise TypeError naming
+    # the key (as langchain_core.runnables.utils.AddableDict).
+    import langchain_core.runnables.utils as lc_utils
+
+    import hookchain.runnables.utils as hc_utils
+
+    def scenario(fw):
+        utils = lc_utils if fw is LC else hc_utils
+        par = fw.RunnableParallel(a=fw.RunnableLambda(lambda x: x + 1), b=fw.RunnablePassthrough())
+        chunks = list(par.stream(1))
+        total = chunks[0]
+        for chunk in chunks[1:]:
+            total = total + chunk
+        added = utils.AddableDict(a="x", b=None) + utils.AddableDict(a="y", b=[1], c=2)
+        radded = {"a": "p"} + utils.AddableDict(a="q")
+        return ([type(c).__name__ for c in chunks], dict(total), type(added).__name__, dict(added),
+                type(radded).__name__, dict(radded), raised(lambda: utils.AddableDict(a=1) + utils.AddableDict(a="s")))
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[0] == ["AddableDict", "AddableDict"] and hc[1] == {"a": 2, "b": 1}

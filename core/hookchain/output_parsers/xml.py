@@ -17,30 +17,13 @@ from typing import Any, AsyncIterator, Iterator, Literal, Optional
 from hookchain.errors import OutputParserException
 from hookchain.messages import BaseMessage
 from hookchain.output_parsers.transform import BaseTransformOutputParser
+from hookchain.runnables.utils import AddableDict
 
 __all__ = ["XMLOutputParser", "AddableDict"]
 
 _FENCE = re.compile(r"```(xml)?(.*)```", re.DOTALL)
 _DECLARATION = re.compile(r"<([^>]*encoding[^>]*)>\n(.*)", re.MULTILINE | re.DOTALL)
 _TAG_START = re.compile(r"<[a-zA-Z:_]")
-
-
-class AddableDict(dict):
-    """A dict whose ``+`` merges key by key (values added with ``+`` where they
-    can be, else the right one wins), as LangChain's ``AddableDict``: streamed
-    XML chunks add up to the whole value."""
-
-    def __add__(self, other: dict) -> "AddableDict":
-        merged = AddableDict(self)
-        for key, value in other.items():
-            if merged.get(key) is None:
-                merged[key] = value
-            elif value is not None:
-                try:
-                    merged[key] = merged[key] + value
-                except TypeError:
-                    merged[key] = value
-        return merged
 
 
 def _defused() -> Any:

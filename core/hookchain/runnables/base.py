@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict
 from hookchain._lazy import lazy_import
 from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
 from hookchain.messages import BaseMessageChunk
+from hookchain.runnables.utils import AddableDict
 from hookchain.runnables.config import (
     POOL_WORKERS,
     RunnableConfig,
@@ -58,40 +59,25 @@ Output = TypeVar("Output", covariant=True)
 Other = TypeVar("Other")
 
 
-def _add(final: Any, chunk: Any) -> Any:
-    """Accumulate stream chunks with ``+`` (dicts merge key by key); a chunk that
-    cannot be added replaces the total (as LangChain)."""
-    if isinstance(final, dict) and isinstance(chunk, dict):
-        merged = dict(final)
-        for k, v in chunk.items():
-            merged[k] = _add(merged[k], v) if k in merged else v
-        return merged
-    try:
-        return final + chunk
-    except TypeError:
-        return chunk
-
-
 _SERIALIZED: dict[tuple[type, str], dict[str, Any]] = {}
 
 
 def _merge_all(chunks: list[Any]) -> Any:
-    """The ``+`` of all ``chunks`` (``None`` for none), merged once: message
-    chunks in one pass, dicts key by key, anything else folded with ``_add``."""
+    """The total of streamed ``chunks`` (``None`` for none), as LangChain's
+    stream runs: added up with ``+`` (message chunks in one pass,
+    ``AddableDict`` key by key); once two cannot be added (plain dicts,
+    say), the latest chunk."""
     if len(chunks) < 2:
         return chunks[0] if chunks else None
     first = chunks[0]
     if isinstance(first, BaseMessageChunk) and all(isinstance(c, BaseMessageChunk) for c in chunks):
         return first + chunks[1:]
-    if isinstance(first, dict) and all(isinstance(c, dict) for c in chunks):
-        keyed: dict[Any, list[Any]] = {}
-        for chunk in chunks:
-            for k, v in chunk.items():
-                keyed.setdefault(k, []).append(v)
-        return {k: _merge_all(v) for k, v in keyed.items()}
     final = first
     for chunk in chunks[1:]:
-        final = _add(final, chunk)
+        try:
+            final = final + chunk
+        except TypeError:
+            return chunks[-1]
     return final
 
 
@@ -834,7 +820,7 @@ class RunnableParallel(Runnable):
                 key, step, cfg = branches[0]
                 with _closing(step.stream(value, cfg)) as chunks:
                     for chunk in chunks:
-                        yield {key: chunk}
+                        yield AddableDict({key: chunk})
                 return
             queue: "Queue[Any]" = Queue()
             stop = threading.Event()
@@ -865,7 +851,7 @@ class RunnableParallel(Runnable):
                     key, chunk, error = item
                     if error is not None:
                         raise error
-                    yield {key: chunk}
+                    yield AddableDict({key: chunk})
             finally:
                 stop.set()
                 for f in futures:
@@ -901,7 +887,7 @@ class RunnableParallel(Runnable):
                     key, chunk, error = item
                     if error is not None:
                         raise error
-                    yield {key: chunk}
+                    yield AddableDict({key: chunk})
             finally:
                 for task in tasks:
                     task.cancel()
