@@ -7,6 +7,7 @@ from hookchain.output_parsers.json import JsonOutputParser, SimpleJsonOutputPars
 from hookchain.output_parsers.list import (
     CommaSeparatedListOutputParser, ListOutputParser, MarkdownListOutputParser, NumberedListOutputParser,
 )
+from hookchain.output_parsers.openai_tools import JsonOutputKeyToolsParser, JsonOutputToolsParser, PydanticToolsParser
 from hookchain.output_parsers.pydantic import PydanticOutputParser
 from hookchain.output_parsers.string import StrOutputParser
 from hookchain.output_parsers.transform import BaseCumulativeTransformOutputParser, BaseTransformOutputParser
@@ -16,5 +17,6 @@ __all__ = [
     "BaseLLMOutputParser", "BaseGenerationOutputParser", "BaseOutputParser", "BaseTransformOutputParser",
     "BaseCumulativeTransformOutputParser", "StrOutputParser", "JsonOutputParser", "SimpleJsonOutputParser",
     "PydanticOutputParser", "ListOutputParser", "CommaSeparatedListOutputParser", "NumberedListOutputParser",
-    "MarkdownListOutputParser", "XMLOutputParser",
+    "MarkdownListOutputParser", "XMLOutputParser", "JsonOutputToolsParser", "JsonOutputKeyToolsParser",
+    "PydanticToolsParser",
 ]
