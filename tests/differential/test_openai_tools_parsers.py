@@ -86,6 +86,20 @@ def test_pydantic_tools_parser_invoke(message, first_tool_only):
         assert (hc if first_tool_only else hc[0]) == Add(a=1, b=2)
 
 
+def test_pydantic_v1_tools():
+    import pydantic.v1
+
+    class Sub(pydantic.v1.BaseModel):
+        a: int
+
+    calls = [{"name": "Sub", "args": {"a": 1}, "id": "1"}, {"name": "Sub", "args": {"a": "x"}, "id": "2"}]
+    lc, hc = both(lambda fw: ot(fw).PydanticToolsParser(tools=[Sub]).invoke(fw.AIMessage(content="", tool_calls=calls[:1])))
+    assert lc == hc == [Sub(a=1)]
+    lc, hc = both(lambda fw: raised(lambda: ot(fw).PydanticToolsParser(tools=[Sub]).invoke(
+        fw.AIMessage(content="", tool_calls=calls))))
+    assert lc[:2] == hc[:2] == ("raised", "ValidationError")
+
+
 @pytest.mark.parametrize("calls, tools", [
     ([{"name": "Add", "args": {"a": "x", "b": 2}, "id": "1"}], [Add]),  # does not validate
     ([{"name": "Other", "args": {}, "id": "1"}], [Add, Titled]),  # unknown tool
@@ -208,3 +222,18 @@ def test_final_tool_calls_json_roundtrip():
     streamed = list(hc_ot.JsonOutputToolsParser().transform(iter(_chunks(HC))))
     assert streamed[-1] == [{"type": "Add", "args": {"a": 1, "b": 2}}, {"type": "search", "args": {"query": "cats"}}]
     assert json.loads(json.dumps(streamed[-1])) == streamed[-1]
+
+
+def test_model_pipe_parser_streams_the_tool_calls():
+    """hookchain's ``GenericFakeChatModel`` streams tool-call chunks (LangChain's
+    drops them: README), so ``model | parser`` streams the calls and ends with
+    what ``invoke`` returns."""
+    from hookchain.language_models.fake_chat_models import GenericFakeChatModel
+
+    def chain():
+        model = GenericFakeChatModel(messages=iter([HC.AIMessage(content="ok", tool_calls=CALLS)]))
+        return model | hc_ot.PydanticToolsParser(tools=[Add, Titled])
+
+    streamed = list(chain().stream("hi"))
+    assert streamed[-1] == chain().invoke("hi") == [Add(a=1, b=2), Titled(query="cats"), Add(a=3, b=4)]
+    assert len(streamed) > 1

@@ -205,14 +205,11 @@ class PydanticToolsParser(JsonOutputToolsParser):
     tools: Annotated[list[type], SkipValidation()]
 
     def _models(self) -> dict[str, type]:
-        names: dict[str, type] = {}
-        for tool in self.tools:
-            if isinstance(tool, type) and issubclass(tool, pydantic.BaseModel):
-                names[tool.model_config.get("title") or tool.__name__] = tool
-        for tool in self.tools:  # pydantic.v1 models win a name clash, as LangChain's
-            if not (isinstance(tool, type) and issubclass(tool, pydantic.BaseModel)):
-                names[tool.__name__] = tool
-        return names
+        """``tools`` by name; a pydantic.v1 model wins a clash, as LangChain's."""
+        from pydantic.v1 import BaseModel as BaseModelV1
+
+        v2 = {t.model_config.get("title") or t.__name__: t for t in self.tools if issubclass(t, pydantic.BaseModel)}
+        return {**v2, **{t.__name__: t for t in self.tools if issubclass(t, BaseModelV1)}}
 
     def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
         calls = super().parse_result(result, partial=partial)
