@@ -538,3 +538,97 @@ def test_parallel_stream_chunks_are_addable_dicts():
     lc, hc = both(scenario)
     assert lc == hc
     assert hc[0] == ["AddableDict", "AddableDict"] and hc[1] == {"a": 2, "b": 1}
+
+
+# transform / atransform of a streamed input: RunnablePassthrough passes the
+# chunks on as they arrive, a sequence pipes them through its steps'
+# transforms, a lambda adds them up and then runs; each as one run that starts
+# with {"input": ""} and reports the real input in on_chain_end, as LangChain.
+def _raw(log):
+    # The events as recorded (deferred inputs not moved): event, name, data, late inputs.
+    return [(e["event"], e["name"], e["data"], e.get("inputs")) for e in log]
+
+
+def _transform_chains(fw, seen):
+    def shout(text):
+        return text.upper()
+
+    def shout_each(text):
+        for char in text:
+            yield char.upper()
+
+    return {
+        "passthrough": fw.RunnablePassthrough(),
+        "passthrough_func": fw.RunnablePassthrough(seen.append),
+        "lambda": fw.RunnableLambda(shout),
+        "generator_lambda": fw.RunnableLambda(shout_each),
+        "sequence": fw.RunnablePassthrough() | fw.RunnablePassthrough(),
+        "sequence_lambda": fw.RunnableLambda(shout) | fw.RunnablePassthrough(),
+    }
+
+
+def test_transform_passes_chunks():
+    def scenario(fw):
+        out = {}
+        seen = []
+        for key, chain in _transform_chains(fw, seen).items():
+            h = fw.Recorder()
+            chunks = list(chain.transform(iter(["ab", "cd", "e"]), config={"callbacks": [h]}))
+            out[key] = chunks, _raw(h.log), events(fw, h.log)
+        return out, seen
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[0]["passthrough"][0] == ["ab", "cd", "e"]
+    assert hc[0]["sequence"][0] == ["ab", "cd", "e"]
+    assert hc[0]["lambda"][0] == ["ABCDE"]
+    assert hc[0]["passthrough"][1][0][2] == [{"input": ""}]
+    assert hc[0]["passthrough"][1][-1][3] == "abcde"
+    assert hc[1] == ["abcde"]
+
+
+def test_atransform_passes_chunks():
+    async def scenario(fw):
+        out = {}
+        seen = []
+
+        async def source():
+            for chunk in ["ab", "cd", "e"]:
+                yield chunk
+
+        chains = _transform_chains(fw, seen)
+        del chains["generator_lambda"]  # LangChain: TypeError, a sync generator cannot stream asynchronously
+
+        async def shout_each(text):
+            for char in text:
+                yield char.upper()
+
+        chains["async_generator_lambda"] = fw.RunnableLambda(shout_each)
+        for key, chain in chains.items():
+            h = fw.AsyncRecorder()
+            chunks = [c async for c in chain.atransform(source(), config={"callbacks": [h]})]
+            out[key] = chunks, _raw(h.log), events(fw, h.log)
+        return out, seen
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc[0]["sequence"][0] == ["ab", "cd", "e"]
+    assert hc[0]["async_generator_lambda"][0] == list("ABCDE")
+
+
+def test_transform_chunks_arrive_one_by_one():
+    # The passthrough yields each chunk before the next one is read.
+    def scenario(fw):
+        pulled = []
+
+        def source():
+            for chunk in ["a", "b", "c"]:
+                pulled.append(chunk)
+                yield chunk
+
+        chain = fw.RunnablePassthrough() | fw.RunnablePassthrough()
+        return [(chunk, list(pulled)) for chunk in chain.transform(source())]
+
+    lc, hc = both(scenario)
+    assert lc == hc
+    assert hc == [("a", ["a"]), ("b", ["a", "b"]), ("c", ["a", "b", "c"])]

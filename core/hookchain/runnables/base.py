@@ -12,13 +12,16 @@ Differences from LangChain, on purpose:
   ``max_concurrency`` bounds the items in flight.
 * ``on_chain_start`` always receives ``serialized={"id": [...], "name": ...}``
   (LangChain 1.x passes ``None`` for sequences), and a streamed sequence
-  reports its real input at start (LangChain sends ``{"input": ""}`` first).
+  (``stream``/``astream``) reports its real input at start (LangChain sends
+  ``{"input": ""}`` first); ``transform``, whose input is a stream, defers it
+  as LangChain.
 """
 
 from __future__ import annotations
 
 import contextvars
 import inspect
+import itertools
 import threading
 from functools import partial
 from queue import Queue
@@ -143,6 +146,96 @@ def _tap_iter(rm: Any, it: Iterator[Any]) -> Iterator[Any]:
         if tap is not None:
             return tap(rm.run_id, it)
     return it
+
+
+_NONE = object()
+
+
+def _recorded(first: Any, rest: Iterator[Any], seen: Optional[list[Any]]) -> Iterator[Any]:
+    """``first`` then ``rest`` (nothing if ``first`` is ``_NONE``), each chunk
+    also appended to ``seen`` (unless ``None``)."""
+    if first is _NONE:
+        return
+    for chunk in itertools.chain((first,), rest):
+        if seen is not None:
+            seen.append(chunk)
+        yield chunk
+
+
+async def _arecorded(first: Any, rest: AsyncIterator[Any], seen: Optional[list[Any]]) -> AsyncIterator[Any]:
+    if first is _NONE:
+        return
+    if seen is not None:
+        seen.append(first)
+    yield first
+    async for chunk in rest:
+        if seen is not None:
+            seen.append(chunk)
+        yield chunk
+
+
+class _Deferred:
+    """The input side of a run whose input is a stream: the input iterator
+    (closed after the run's own stream on error), its first chunk (the
+    ``inputs`` of ``on_chain_error``, as LangChain) and the chunks seen (their
+    ``+``: the ``inputs`` of ``on_chain_end``)."""
+
+    __slots__ = ("input", "first", "seen")
+
+    def __init__(self, input: Any, first: Any, seen: Optional[list[Any]]) -> None:
+        self.input, self.first, self.seen = input, first, seen
+
+    def error_kwargs(self) -> dict[str, Any]:
+        return {"inputs": None if self.first is _NONE else self.first}
+
+    def end_kwargs(self) -> dict[str, Any]:
+        return {"inputs": _merge_all(self.seen or [])}
+
+
+def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None) -> Iterator[Any]:
+    """Yield ``it``'s chunks as the streamed run ``rm``: ``on_chain_end`` with
+    their ``+`` total, or ``on_chain_error`` after closing ``it`` (and a
+    deferred input stream), so that their runs end before this one."""
+    chunks: Optional[list[Any]] = [] if rm.handlers else None  # the output only handlers see
+    stream = _tap_iter(rm, it) if rm.handlers else it
+    try:
+        for chunk in stream:
+            yield chunk
+            if chunks is not None:
+                chunks.append(chunk)
+    except BaseException as e:
+        try:
+            _close(stream)
+            _close(it)
+            if deferred is not None:
+                _close(deferred.input)
+        finally:
+            rm.on_chain_error(e, **(deferred.error_kwargs() if deferred else {}))
+        raise
+    if chunks is not None:
+        rm.on_chain_end(_merge_all(chunks), **(deferred.end_kwargs() if deferred else {}))
+
+
+async def _arun_stream(rm: Any, it: AsyncIterator[Any], deferred: Optional[_Deferred] = None) -> AsyncIterator[Any]:
+    """Async ``_run_stream``."""
+    chunks: Optional[list[Any]] = [] if rm.handlers else None
+    stream = _tap(rm, it) if rm.handlers else it
+    try:
+        async for chunk in stream:
+            yield chunk
+            if chunks is not None:
+                chunks.append(chunk)
+    except BaseException as e:
+        try:  # even if cancelled meanwhile
+            await _aclose(stream)
+            await _aclose(it)
+            if deferred is not None:
+                await _aclose(deferred.input)
+        finally:
+            await rm.on_chain_error(e, **(deferred.error_kwargs() if deferred else {}))
+        raise
+    if chunks is not None:
+        await rm.on_chain_end(_merge_all(chunks), **(deferred.end_kwargs() if deferred else {}))
 
 
 def _run_all(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int], return_exceptions: bool) -> list[Any]:
@@ -289,46 +382,61 @@ class Runnable(ABC, Generic[Input, Output]):
         the run with ``on_chain_error(GeneratorExit)``."""
         config = ensure_config(config)
         rm = self._start_chain(config, input)
-        it = func(input, config, rm)
-        chunks: Optional[list[Any]] = [] if rm.handlers else None  # the output only handlers see
-        stream = _tap_iter(rm, it) if rm.handlers else it
-        try:
-            for chunk in stream:
-                yield chunk
-                if chunks is not None:
-                    chunks.append(chunk)
-        except BaseException as e:
-            try:  # its runs end before this one
-                _close(stream)
-                _close(it)
-            finally:
-                rm.on_chain_error(e)
-            raise
-        if chunks is not None:
-            rm.on_chain_end(_merge_all(chunks))
+        yield from _run_stream(rm, func(input, config, rm))
 
     async def _astream_with_config(
         self, func: Callable[[Any, RunnableConfig, Any], AsyncIterator[Any]], input: Any, config: Optional[RunnableConfig],
     ) -> AsyncIterator[Any]:
         config = ensure_config(config)
         rm = await self._astart_chain(config, input)
-        it = func(input, config, rm)
-        chunks: Optional[list[Any]] = [] if rm.handlers else None  # the output only handlers see
-        stream = _tap(rm, it) if rm.handlers else it
-        try:
-            async for chunk in stream:
+        async with _aclosing(_arun_stream(rm, func(input, config, rm))) as chunks:
+            async for chunk in chunks:
                 yield chunk
-                if chunks is not None:
-                    chunks.append(chunk)
-        except BaseException as e:
-            try:  # its runs end before this one (even if cancelled meanwhile)
-                await _aclose(stream)
-                await _aclose(it)
-            finally:
-                await rm.on_chain_error(e)
-            raise
-        if chunks is not None:
-            await rm.on_chain_end(_merge_all(chunks))
+
+    # A run whose input is itself a stream (``transform``) cannot know its input
+    # when it starts: as LangChain's ``_transform_stream_with_config``, it starts
+    # once the first input chunk is there, with ``{"input": ""}``
+    # (``defers_inputs=False``, LangChain's value), and reports the ``+`` of the
+    # input chunks as ``inputs=`` of ``on_chain_end`` (of ``on_chain_error``: the
+    # first input chunk, as LangChain).
+    def _deferred_start(self, cm: Any, config: RunnableConfig, run_type: Optional[str]) -> Any:
+        extra = {"run_type": run_type} if run_type else {}
+        return cm.on_chain_start(self._serialized, {"input": ""}, run_id=config.pop("run_id", None),
+                                 name=config.get("run_name") or self.get_name(), defers_inputs=False, **extra)
+
+    def _transform_stream_with_config(
+        self, input: Iterator[Any], func: Callable[[Iterator[Any], RunnableConfig, Any], Iterator[Any]],
+        config: Optional[RunnableConfig], run_type: Optional[str] = None,
+    ) -> Iterator[Any]:
+        """Run ``func(input_chunks, config, run_manager)`` (a generator over the
+        input stream ``input``) as one streamed chain run with a deferred input
+        (see above). Closing it early ends the run with
+        ``on_chain_error(GeneratorExit)``, after closing ``input``."""
+        config = ensure_config(config)
+        input = iter(input)
+        first = next(input, _NONE)  # as LangChain: the run starts once the first input chunk is there
+        cm = CallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
+        rm = self._deferred_start(cm, config, run_type)
+        seen: Optional[list[Any]] = [] if rm.handlers else None  # the inputs only handlers see
+        yield from _run_stream(rm, func(_recorded(first, input, seen), config, rm), _Deferred(input, first, seen))
+
+    async def _atransform_stream_with_config(
+        self, input: AsyncIterator[Any], func: Callable[[AsyncIterator[Any], RunnableConfig, Any], AsyncIterator[Any]],
+        config: Optional[RunnableConfig], run_type: Optional[str] = None,
+    ) -> AsyncIterator[Any]:
+        """Async ``_transform_stream_with_config``."""
+        config = ensure_config(config)
+        input = input.__aiter__()
+        try:
+            first = await input.__anext__()
+        except StopAsyncIteration:
+            first = _NONE
+        cm = AsyncCallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
+        rm = await self._deferred_start(cm, config, run_type)
+        seen: Optional[list[Any]] = [] if rm.handlers else None
+        async with _aclosing(_arun_stream(rm, func(_arecorded(first, input, seen), config, rm), _Deferred(input, first, seen))) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     # -- the protocol ------------------------------------------------------ #
     @abstractmethod
@@ -565,39 +673,44 @@ class RunnableSequence(Runnable):
         return values
 
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
-        def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
-            steps: list[Iterator[Any]] = [iter((value,))]
-            for i, step in enumerate(self.steps):
-                steps.append(step.transform(steps[-1], self._step_config(config, rm, i), **(kwargs if i == 0 else {})))
-            try:
-                yield from steps[-1]
-            finally:  # every step's run ends before the sequence's, the last step's first
-                for it in reversed(steps):
-                    _close(it)
+        return self._stream_with_config(lambda value, c, rm: self._pipe(iter((value,)), c, rm, kwargs), input, config)
 
-        return self._stream_with_config(run, input, config)
+    def _pipe(self, input: Iterator[Any], config: RunnableConfig, rm: Any, kwargs: dict[str, Any]) -> Iterator[Any]:
+        """The input stream through every step's ``transform``."""
+        steps: list[Iterator[Any]] = [input]
+        for i, step in enumerate(self.steps):
+            steps.append(step.transform(steps[-1], self._step_config(config, rm, i), **(kwargs if i == 0 else {})))
+        try:
+            yield from steps[-1]
+        finally:  # every step's run ends before the sequence's, the last step's first
+            for it in reversed(steps):
+                _close(it)
+
+    async def _apipe(self, input: AsyncIterator[Any], config: RunnableConfig, rm: Any, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+        steps: list[AsyncIterator[Any]] = [input]
+        for i, step in enumerate(self.steps):
+            steps.append(step.atransform(steps[-1], self._step_config(config, rm, i), **(kwargs if i == 0 else {})))
+        try:
+            async for chunk in steps[-1]:
+                yield chunk
+        finally:  # every step's run ends before the sequence's, the last step's first
+            for it in reversed(steps):
+                await _aclose(it)
 
     def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
-        chunks = list(input)
-        if chunks:
-            yield from self.stream(_merge_all(chunks), config, **kwargs)
+        """Pipe a streamed input through every step's ``transform`` as one run
+        with a deferred input, as LangChain: chunks flow through as they arrive."""
+        return self._transform_stream_with_config(input, lambda it, c, rm: self._pipe(it, c, rm, kwargs), config)
+
+    def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        """Async ``transform``."""
+        return self._atransform_stream_with_config(input, lambda it, c, rm: self._apipe(it, c, rm, kwargs), config)
 
     def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         async def source(value: Any) -> AsyncIterator[Any]:
             yield value
 
-        async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
-            steps: list[AsyncIterator[Any]] = [source(value)]
-            for i, step in enumerate(self.steps):
-                steps.append(step.atransform(steps[-1], self._step_config(config, rm, i), **(kwargs if i == 0 else {})))
-            try:
-                async for chunk in steps[-1]:
-                    yield chunk
-            finally:  # every step's run ends before the sequence's, the last step's first
-                for it in reversed(steps):
-                    await _aclose(it)
-
-        return self._astream_with_config(run, input, config)
+        return self._astream_with_config(lambda value, c, rm: self._apipe(source(value), c, rm, kwargs), input, config)
 
 
 def _accepts_config(func: Callable[..., Any]) -> bool:
@@ -710,7 +823,8 @@ class RunnableLambda(Runnable):
     async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
         return await self._acall_with_config(partial(self._arun, **kwargs) if kwargs else self._arun, input, config)
 
-    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+    def _streamer(self, kwargs: dict[str, Any]) -> Callable[[Any, RunnableConfig, Any], Iterator[Any]]:
+        """``(value, config, run_manager) -> chunks``: what ``stream`` runs."""
         if not self._is_gen:
             # One chunk, but as a streamed run (as LangChain), so that
             # astream_events reports it with on_chain_stream.
@@ -719,7 +833,7 @@ class RunnableLambda(Runnable):
                     raise TypeError(f"{self.name} has only an async function; use ainvoke/astream")
                 yield self._run(value, config, rm, **kwargs)
 
-            return self._stream_with_config(one, input, config)
+            return one
 
         def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
             child = self._child(config, rm)
@@ -735,16 +849,32 @@ class RunnableLambda(Runnable):
             finally:
                 gen.close()
 
-        return self._stream_with_config(run, input, config)
+        return run
 
-    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        return self._stream_with_config(self._streamer(kwargs), input, config)
+
+    def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        """As LangChain: one run with a deferred input that adds up the input
+        chunks, then streams ``func``'s output for the total."""
+        streamer = self._streamer(kwargs)
+
+        def run(chunks: Iterator[Any], config: RunnableConfig, rm: Any) -> Iterator[Any]:
+            values = list(chunks)
+            if values:
+                yield from streamer(_merge_all(values), config, rm)
+
+        return self._transform_stream_with_config(input, run, config)
+
+    def _astreamer(self, kwargs: dict[str, Any]) -> Callable[[Any, RunnableConfig, Any], AsyncIterator[Any]]:
+        """``(value, config, run_manager) -> chunks``: what ``astream`` runs."""
         if not self._is_agen:
             # One chunk, but as a streamed run (as LangChain), so that
             # astream_events reports it with on_chain_stream.
             async def one(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
                 yield await self._arun(value, config, rm, **kwargs)
 
-            return self._astream_with_config(one, input, config)
+            return one
 
         async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
             child = self._child(config, rm)
@@ -758,7 +888,23 @@ class RunnableLambda(Runnable):
                 # runs this in another context.
                 var_child_runnable_config.set(None if previous is contextvars.Token.MISSING else previous)
 
-        return self._astream_with_config(run, input, config)
+        return run
+
+    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        return self._astream_with_config(self._astreamer(kwargs), input, config)
+
+    def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        """Async ``transform``."""
+        streamer = self._astreamer(kwargs)
+
+        async def run(chunks: AsyncIterator[Any], config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+            values = [chunk async for chunk in chunks]
+            if values:
+                async with _aclosing(streamer(_merge_all(values), config, rm)) as outputs:
+                    async for chunk in outputs:
+                        yield chunk
+
+        return self._atransform_stream_with_config(input, run, config)
 
 
 class RunnableParallel(Runnable):
@@ -907,6 +1053,14 @@ async def _aidentity(value: Any, config: RunnableConfig, rm: Any) -> Any:
     return value
 
 
+def _pass_chunks(chunks: Iterator[Any], config: RunnableConfig, rm: Any) -> Iterator[Any]:
+    return chunks
+
+
+def _apass_chunks(chunks: AsyncIterator[Any], config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+    return chunks
+
+
 class RunnablePassthrough(Runnable):
     """Returns its input unchanged; ``RunnablePassthrough.assign(k=runnable)``
     adds keys computed from the input dict.
@@ -946,6 +1100,31 @@ class RunnablePassthrough(Runnable):
         elif self.func is not None:
             self._side(self.func, input, config, kwargs)
         return await self._acall_with_config(_aidentity, input, config)
+
+    def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        """Pass the chunks on as they arrive, as one run with a deferred input
+        (as LangChain); ``func`` is then called with their ``+`` total."""
+        chunks: list[Any] = []
+        for chunk in self._transform_stream_with_config(input, _pass_chunks, config):
+            yield chunk
+            if self.func is not None:
+                chunks.append(chunk)
+        if chunks:
+            self._side(self.func, _merge_all(chunks), config, kwargs)
+
+    async def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        """Async ``transform``: ``afunc`` (else ``func``) called with the total."""
+        side = self.afunc or self.func
+        chunks: list[Any] = []
+        async with _aclosing(self._atransform_stream_with_config(input, _apass_chunks, config)) as stream:
+            async for chunk in stream:
+                yield chunk
+                if side is not None:
+                    chunks.append(chunk)
+        if chunks:
+            result = self._side(side, _merge_all(chunks), config, kwargs)
+            if self.afunc is not None:
+                await result
 
     @classmethod
     def assign(cls, **kwargs: Any) -> "RunnableAssign":
