@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 
 import pytest
+
+# A shell without job control starts background jobs with SIGINT ignored, and a
+# Python started so keeps ignoring it (no KeyboardInterrupt), as do its children.
+# The Ctrl-C tests need the ordinary disposition wherever the suite is started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The plugin index (hookchain.plugin_index) of the test run lives in a temporary
 # directory, never in the user's cache; CLI subprocesses inherit it.
