@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from hookchain import plugins
+from hookchain.testing import python_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
-BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
 def blocks(name: str) -> list[tuple[str, int, str]]:
-    text = (ROOT / name).read_text(encoding="utf-8")
-    return [(name, text[: m.start()].count("\n") + 1, m.group(1)) for m in BLOCK.finditer(text)]
+    return [(name, line, code) for line, code in python_blocks(ROOT / name)]
 
 
 ALL = blocks("README.md") + blocks("CONTRIBUTING.md")

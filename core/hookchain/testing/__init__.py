@@ -33,7 +33,7 @@ from typing import Any
 
 __all__ = [
     "ChatModelConformance", "CallbackHandlerConformance", "RecordingHandler", "Event",
-    "isolated", "ConformanceChatModel", "ConformanceFailure",
+    "isolated", "ConformanceChatModel", "ConformanceFailure", "python_blocks",
 ]
 
 _WHERE = {
@@ -44,6 +44,7 @@ _WHERE = {
     "isolated": "hookchain.testing.recording",
     "ConformanceChatModel": "hookchain.testing.models",
     "ConformanceFailure": "hookchain.testing.models",
+    "python_blocks": "hookchain.testing.docs",
 }
 
 

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
+from hookchain.testing import python_blocks
+
 README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = [(README.read_text(encoding="utf-8")[: m.start()].count("\n") + 1, m.group(1))
-          for m in re.finditer(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)]
+BLOCKS = python_blocks(README)
 
 
 def test_the_readme_has_examples():
