@@ -1,5 +1,7 @@
 """The echo chat model: the seeds' ``CustomChatModelAdvanced`` made real."""
 
+import asyncio
+import time
 from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
 
 from hookchain.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -25,6 +27,9 @@ class EchoChatModel(BaseChatModel):
     """Reported in ``_identifying_params`` and ``response_metadata``."""
     n: int = Field(default=200, ge=0)
     """How many characters of the last message to echo (characters, >= 0)."""
+    delay: float = Field(default=0.0, ge=0)
+    """Simulated latency: seconds to wait before answering (``time.sleep`` on the
+    sync paths, ``asyncio.sleep`` on the async ones); 0: none."""
 
     def _answer(self, messages: List[BaseMessage], stop: Optional[List[str]]) -> tuple:
         if not messages:
@@ -42,12 +47,19 @@ class EchoChatModel(BaseChatModel):
 
     def _generate(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
                   run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any) -> ChatResult:
+        if self.delay:
+            time.sleep(self.delay)
+        return self._result(messages, stop)
+
+    def _result(self, messages: List[BaseMessage], stop: Optional[List[str]]) -> ChatResult:
         text, meta = self._answer(messages, stop)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text, response_metadata=meta))])
 
     async def _agenerate(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
                          run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any) -> ChatResult:
-        return self._generate(messages, stop, **kwargs)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return self._result(messages, stop)
 
     def _chunks(self, messages: List[BaseMessage], stop: Optional[List[str]]) -> Iterator[ChatGenerationChunk]:
         text, meta = self._answer(messages, stop)
@@ -57,10 +69,14 @@ class EchoChatModel(BaseChatModel):
 
     def _stream(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
                 run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        if self.delay:
+            time.sleep(self.delay)
         return self._chunks(messages, stop)
 
     async def _astream(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
                        run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         for chunk in self._chunks(messages, stop):
             yield chunk
 
@@ -70,4 +86,4 @@ class EchoChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> Dict[str, Any]:
-        return {"model_name": self.model_name, "n": self.n}
+        return {"model_name": self.model_name, "n": self.n, **({"delay": self.delay} if self.delay else {})}
