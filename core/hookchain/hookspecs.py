@@ -102,6 +102,40 @@ def register_handlers(register: RegisterFn) -> None:
 
 
 @hookspec
+def register_executors(register: RegisterFn) -> None:
+    """Add ``hookchain batch`` executors by name (``--executor NAME``).
+
+    Called when a batch runs with an executor other than the built-in
+    ``local`` (``hookchain.batch.executors.get_executor``).
+
+    Args:
+        register: ``register(name: str, factory)``. ``factory(**options)``
+            returns an executor: an object with ``run(spec, rows, on_record)``
+            (see ``hookchain.batch.executors.Executor``). Options come from the
+            command line (e.g. ``--ray-address``) as keyword arguments.
+    """
+
+
+@hookspec(firstresult=True)
+def adapt_callback_handler(handler: Any) -> Any:
+    """Stand in for a callback handler of another library.
+
+    Called when ``callbacks=`` (or ``enable_handler``) is given an object that
+    is not a hookchain handler, e.g. a ``langchain_core`` ``BaseCallbackHandler``;
+    the first implementation returning non-None wins. Only the plugins whose
+    index lists this hook are imported for it.
+
+    Args:
+        handler: the foreign object, as given.
+
+    Returns:
+        a ``hookchain.callbacks.BaseCallbackHandler`` (or ``AsyncCallbackHandler``)
+        delivering hookchain's events to ``handler``, equal (``==``) to it so a
+        handler given twice runs once; or ``None`` if the plugin does not know it.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add subcommands to the ``hookchain`` command line.
 
