@@ -426,6 +426,25 @@ def _names(table: dict[str, list[str]], as_json: bool) -> None:
 
 
 
+class _LazyCommand(click.Command):
+    """A built-in command whose module is imported only when it runs (or its
+    own ``--help`` shows): ``hookchain --help`` lists it from ``short_help``."""
+
+    def __init__(self, name: str, target: str, short_help: str) -> None:
+        super().__init__(name, short_help=short_help, help=short_help)
+        self.target = target
+
+    def make_context(self, info_name: Optional[str], args: list[str], parent: Optional[click.Context] = None,
+                     **extra: Any) -> click.Context:
+        module, _, attr = self.target.partition(":")
+        command = getattr(__import__(module, fromlist=[attr]), attr)
+        return command.make_context(info_name, args, parent=parent, **extra)
+
+
+main.add_command(_LazyCommand("batch", "hookchain.batch.cli:batch",
+                              "Run a prompt over every row of a dataset into JSONL, with progress and --resume."))
+
+
 @main.command("new-plugin")
 @click.argument("name")
 @click.option("--kind", type=click.Choice(["model", "handler"]), required=True,

@@ -1,0 +1,63 @@
+"""Where a batch's rows run: the built-in ``local`` executor (this process,
+asyncio), or one a plugin adds with the ``register_executors`` hook (e.g.
+``ray``, from hookchain-ray).
+
+An executor is an object with one method::
+
+    run(spec: BatchSpec, rows: list[Row], on_record: Callable[[dict], None]) -> None
+
+It runs every row of ``rows`` with ``spec``'s rules (``hookchain.batch.engine``)
+and calls ``on_record(record)`` in the calling thread, once per row, as rows
+finish; the caller writes OUTPUT. It must call it exactly once per row it
+finishes, never for a row it did not (a record the driver has not received is
+simply redone by ``--resume``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+from hookchain.batch.engine import BatchSpec, run_rows
+from hookchain.batch.rows import Row
+from hookchain.errors import UnknownNameError
+
+__all__ = ["Executor", "LocalExecutor", "get_executor", "list_executors"]
+
+
+class Executor(Protocol):
+    def run(self, spec: BatchSpec, rows: list[Row], on_record: Callable[[dict[str, Any]], None]) -> None: ...
+
+
+class LocalExecutor:
+    """Rows run in this process, on one asyncio event loop (``engine.run_rows``)."""
+
+    def run(self, spec: BatchSpec, rows: list[Row], on_record: Callable[[dict[str, Any]], None]) -> None:
+        run_rows(spec, rows, on_record)
+
+
+def list_executors() -> dict[str, Callable[..., Any]]:
+    """Executor name -> factory: ``local`` and what the enabled plugins'
+    ``register_executors`` hooks add (the first plugin to register a name wins)."""
+    from hookchain.plugins import call_registration_hook
+
+    found: dict[str, Callable[..., Any]] = {"local": LocalExecutor}
+
+    def register(name: str, factory: Callable[..., Any]) -> None:
+        found.setdefault(name, factory)
+
+    call_registration_hook("register_executors", register=register)
+    return found
+
+
+def get_executor(name: str, **options: Any) -> Any:
+    """The executor ``name`` built with ``options`` (e.g. ``address=...`` for ray).
+
+    Raises ``UnknownNameError`` listing the executors there are (install
+    hookchain-ray for ``ray``); ``local`` takes no options (``TypeError``)."""
+    if name == "local":
+        return LocalExecutor(**options)
+    known = list_executors()
+    if name not in known:
+        hint = " Install hookchain-ray (pip install -e plugins/ray) for `--executor ray`." if name == "ray" else ""
+        raise UnknownNameError("executor", name, known, hint)
+    return known[name](**options)
