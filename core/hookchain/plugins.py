@@ -55,7 +55,7 @@ from hookchain.errors import OptionError, PluginError, UnknownNameError
 
 __all__ = [
     "PluginInfo", "lazy_import", "get_plugin_manager", "register_plugin", "list_plugins",
-    "list_models", "list_handlers", "call_registration_hook", "plugin_commands", "add_plugin_commands",
+    "list_models", "list_handlers", "adapt_handler", "call_registration_hook", "plugin_commands", "add_plugin_commands",
     "get_model", "get_handler", "reset", "refresh",
 ]
 
@@ -467,6 +467,18 @@ def add_plugin_commands(cli: Any, plugin: Optional[str] = None) -> None:
             if name not in done and name in registry.plugins:
                 done.add(name)
                 registry.call("register_commands", name, {"cli": cli})
+
+
+def adapt_handler(obj: Any) -> Any:
+    """A hookchain handler standing for ``obj``, a callback handler of another
+    library, from the plugins' ``adapt_callback_handler`` hook; ``None`` when no
+    plugin knows it. Imports only the plugins the index lists with that hook."""
+    registry = _get()
+    with registry.lock:
+        for item in registry.enabled():
+            if "adapt_callback_handler" in item.info.hooks:
+                registry.load(item)
+    return registry.pm.hook.adapt_callback_handler(handler=obj)
 
 
 def list_plugins() -> list[PluginInfo]:

@@ -62,7 +62,7 @@ def enable_handler(handler: _HandlerBase) -> None:
     chat-model hooks (``@hookimpl`` methods), they start wrapping model calls.
     Safe to call from several threads while runs are in flight."""
     global _enabled
-    _check_handler(handler)
+    handler = _as_handler(handler)
     with _enabled_lock:
         if handler not in _enabled:
             from hookchain import model_hooks
@@ -78,6 +78,8 @@ def disable_handler(handler: _HandlerBase) -> None:
     from hookchain import model_hooks
 
     with _enabled_lock:
+        if not isinstance(handler, _HandlerBase):  # another library's handler: its adapter
+            handler = next((h for h in _enabled if h == handler), handler)
         model_hooks.disable(handler)
         _enabled = tuple(h for h in _enabled if h is not handler)
 
@@ -107,6 +109,19 @@ def _check_handler(handler: Any) -> None:
             f"callbacks must be BaseCallbackHandler or AsyncCallbackHandler instances, "
             f"got {type(handler).__name__}: subclass hookchain.callbacks.BaseCallbackHandler"
         )
+
+
+def _as_handler(handler: Any) -> _HandlerBase:
+    """``handler`` itself, or for another library's handler (a ``langchain_core``
+    one...) the hookchain handler a plugin's ``adapt_callback_handler`` hook
+    gives for it; raises ``TypeError`` when none does."""
+    if isinstance(handler, _HandlerBase):
+        return handler
+    from hookchain.plugins import adapt_handler
+
+    adapted = adapt_handler(handler)
+    _check_handler(handler if adapted is None else adapted)
+    return adapted
 
 
 # --------------------------------------------------------------------------- #
@@ -757,7 +772,7 @@ class BaseCallbackManager:
 
     def add_handler(self, handler: _HandlerBase, inherit: bool = True) -> None:
         """Add ``handler`` to the runs this manager starts (and their children if ``inherit``)."""
-        _check_handler(handler)
+        handler = _as_handler(handler)
         if handler not in self.handlers:
             self.handlers.append(handler)
         if inherit and handler not in self.inheritable_handlers:
@@ -843,9 +858,7 @@ class BaseCallbackManager:
                 metadata=dict(parent.metadata), inheritable_metadata=dict(parent.inheritable_metadata),
             )
         else:
-            handlers = list(inheritable_callbacks) if inheritable_callbacks else []
-            for handler in handlers:
-                _check_handler(handler)
+            handlers = [h if isinstance(h, _HandlerBase) else _as_handler(h) for h in inheritable_callbacks] if inheritable_callbacks else []
             config_handlers_at = len(handlers) if _autoload_pending and cls._reads_config_later else -1
             if config_handlers_at < 0:
                 for handler in enabled_handlers():
