@@ -23,7 +23,7 @@ import random
 import re
 import threading
 import weakref
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Optional, Sequence
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_serializer, field_validator
@@ -33,9 +33,12 @@ from hookchain.language_models import BaseChatModel
 from hookchain.messages import BaseMessage
 from hookchain.outputs import ChatGenerationChunk, ChatResult
 from hookchain.plugins import lazy_import
+from hookchain.runnables import Runnable
+from hookchain.utils.function_calling import convert_to_openai_tool
 
 from hookchain_openai import errors
 from hookchain_openai.convert import StreamState, messages_to_openai, result_from_completion
+from hookchain_openai.structured import structured_output_runnable, tool_choice_to_openai
 
 __all__ = ["ChatOpenAI", "DEFAULT_BASE_URL"]
 
@@ -194,6 +197,79 @@ class ChatOpenAI(BaseChatModel):
         if self.extra_body:
             params["extra_body"] = self.extra_body
         return params
+
+    # -- tools and structured output ------------------------------------------ #
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, strict: Optional[bool] = None,
+                   parallel_tool_calls: Optional[bool] = None, **kwargs: Any) -> Runnable:
+        """This model with ``tools`` sent on every request, as langchain-openai's
+        ``ChatOpenAI.bind_tools``.
+
+        Args:
+            tools: anything ``hookchain.utils.function_calling.convert_to_openai_tool``
+                takes: ``@tool``s and ``BaseTool``s, functions, pydantic models,
+                ``TypedDict`` classes, JSON schemas with a ``title``, OpenAI tool dicts.
+            tool_choice: a bound tool's name (the model must call it), ``"auto"``,
+                ``"none"``, ``"required"`` or ``"any"``/``True`` (some tool), or
+                an OpenAI ``tool_choice`` dict; ``None``/``False``: the server decides.
+            strict: ``True``/``False`` sets each tool's ``strict`` (OpenAI then
+                holds the arguments to the schema); ``None`` leaves it out.
+            parallel_tool_calls: ``False`` asks for one tool call per answer.
+            **kwargs: other request parameters to bind.
+
+        Returns:
+            ``self.bind(tools=[...], tool_choice=...)``: its answers carry
+            ``tool_calls`` (``invalid_tool_calls`` for arguments that are not a
+            JSON object) and, streamed, ``tool_call_chunks``.
+
+        Raises:
+            ValueError: a tool cannot be converted, or ``tool_choice`` is a
+                string that is neither a bound tool's name nor one of the four
+                keywords (langchain-openai would send it to the server).
+        """
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        if tool_choice:
+            kwargs["tool_choice"] = tool_choice_to_openai(tool_choice, formatted)
+        return self.bind(tools=formatted, **kwargs)
+
+    def with_structured_output(self, schema: Any = None, *, method: str = "json_schema", include_raw: bool = False,
+                               strict: Optional[bool] = None, tools: Optional[list] = None, **kwargs: Any) -> Runnable:
+        """A runnable answering with ``schema``-shaped objects, as langchain-openai's
+        ``ChatOpenAI.with_structured_output``.
+
+        Args:
+            schema: a pydantic model class (answers are validated instances), or a
+                ``TypedDict`` class, a JSON schema with a ``title``, an OpenAI
+                function/tool dict or a ``response_format`` dict (answers are
+                plain dicts). May be ``None`` with ``method="json_mode"``.
+            method: ``"json_schema"`` (default): OpenAI's structured outputs,
+                ``response_format={"type": "json_schema", ...}``;
+                ``"function_calling"``: the schema bound as the one tool the model
+                must call (``parallel_tool_calls=False``); ``"json_mode"``:
+                ``response_format={"type": "json_object"}`` (say in the prompt what
+                JSON you want). A pydantic v1 model, or a ``gpt-3*``/``gpt-4``
+                model, switches ``json_schema`` to ``function_calling`` with a warning.
+            include_raw: answer ``{"raw": AIMessage, "parsed": object or None,
+                "parsing_error": exception or None}`` instead of raising.
+            strict: ``json_schema``/``function_calling``: the schema's ``strict``
+                flag (``None``: left out; ``json_schema`` then sends ``False``).
+            tools: with ``json_schema`` only: tools the model may call instead of
+                answering (``parsed`` is then ``None``).
+            **kwargs: other request parameters to bind.
+
+        Raises:
+            ValueError: an unknown ``method``, ``strict`` with ``json_mode``, no
+                ``schema`` for the other methods, ``tools`` without ``json_schema``.
+
+        Answers that do not parse raise ``OutputParserException`` (a pydantic
+        ``ValidationError`` for tool arguments, as LangChain's tool parsers);
+        a refusal raises ``hookchain_openai.errors.OpenAIRefusalError``. Streamed,
+        dict answers grow as partial objects; pydantic ones arrive whole (as
+        langchain-openai), except with ``json_mode``.
+        """
+        return structured_output_runnable(self, schema, method=method, include_raw=include_raw, strict=strict,
+                                          tools=tools, **kwargs)
 
     # -- clients -------------------------------------------------------------- #
     def _client_kwargs(self) -> dict[str, Any]:

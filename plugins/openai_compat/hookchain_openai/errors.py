@@ -22,7 +22,7 @@ from hookchain.errors import HookchainError
 __all__ = [
     "OpenAICompatError", "ServerUnreachableError", "RequestTimeoutError", "AuthenticationError",
     "PermissionDeniedError", "ModelNotFoundError", "RateLimitError", "ServerError",
-    "BadRequestError", "MalformedResponseError", "StreamInterruptedError",
+    "BadRequestError", "MalformedResponseError", "StreamInterruptedError", "OpenAIRefusalError",
 ]
 
 
@@ -95,3 +95,8 @@ class MalformedResponseError(OpenAICompatError, ValueError):
 class StreamInterruptedError(OpenAICompatError, ConnectionError):
     """The stream broke or ended before the model finished (no ``finish_reason``).
     Retried only when it happens before the first chunk."""
+
+
+class OpenAIRefusalError(OpenAICompatError):
+    """The model refused to answer in the requested structured-output format
+    (the answer's ``refusal`` field), as langchain-openai's ``OpenAIRefusalError``."""
