@@ -544,6 +544,26 @@ class Runnable(ABC, Generic[Input, Output]):
         """A runnable that calls this one with ``config`` merged under each call's config."""
         return RunnableBinding(bound=self, config={**(config or {}), **kwargs})  # type: ignore[typeddict-item]
 
+    def assign(self, **kwargs: Any) -> "RunnableSequence":
+        """``self | RunnablePassthrough.assign(**kwargs)``, as LangChain's
+        ``Runnable.assign``: this runnable's dict output with keys added, each
+        computed from that output by a runnable (or function, or dict of them).
+        The output must be a dict (``TypeError`` otherwise)."""
+        return self | RunnableAssign(RunnableParallel(kwargs))
+
+    def with_fallbacks(
+        self, fallbacks: Sequence[Any], *, exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
+        exception_key: Optional[str] = None,
+    ) -> "Runnable":
+        """A ``RunnableWithFallbacks``: this runnable, then each of
+        ``fallbacks`` in turn while the previous one raises one of
+        ``exceptions_to_handle``; with ``exception_key`` (a str), dict inputs
+        of the fallbacks get the previous exception under that key. As
+        LangChain's ``with_fallbacks``; see ``hookchain.runnables.fallbacks``."""
+        from hookchain.runnables.fallbacks import RunnableWithFallbacks
+
+        return RunnableWithFallbacks(self, fallbacks, exceptions_to_handle=exceptions_to_handle, exception_key=exception_key)
+
 
 def coerce_to_runnable(thing: Any) -> Runnable:
     """A runnable from a runnable, a callable (``RunnableLambda``) or a dict of
@@ -1159,6 +1179,56 @@ class RunnableAssign(Runnable):
             return {**value, **await self.mapper.ainvoke(value, patch_config(config, callbacks=rm.get_child()))}
 
         return await self._acall_with_config(run, input, config)
+
+    # Streaming as LangChain's: the input's own keys stream through as they
+    # arrive (those the mapper sets left out), then the mapper's output chunks.
+    def _assigned(self, chunks: Iterator[Any], config: RunnableConfig, rm: Any) -> Iterator[Any]:
+        seen = []
+        for chunk in chunks:
+            self._check(chunk)
+            seen.append(chunk)
+            rest = AddableDict({k: v for k, v in chunk.items() if k not in self.mapper.steps})
+            if rest:
+                yield rest
+        if seen:
+            with _closing(self.mapper.transform(iter(seen), patch_config(config, callbacks=rm.get_child()))) as mapped:
+                yield from mapped
+
+    async def _aassigned(self, chunks: AsyncIterator[Any], config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+        seen = []
+        async for chunk in chunks:
+            self._check(chunk)
+            seen.append(chunk)
+            rest = AddableDict({k: v for k, v in chunk.items() if k not in self.mapper.steps})
+            if rest:
+                yield rest
+        if seen:
+            async def again() -> AsyncIterator[Any]:
+                for chunk in seen:
+                    yield chunk
+
+            async with _aclosing(self.mapper.atransform(again(), patch_config(config, callbacks=rm.get_child()))) as mapped:
+                async for chunk in mapped:
+                    yield chunk
+
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Stream the input's keys, then the assigned keys as they stream."""
+        return self._stream_with_config(lambda value, c, rm: self._assigned(iter((value,)), c, rm), input, config)
+
+    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """Async ``stream``."""
+        async def source(value: Any) -> AsyncIterator[Any]:
+            yield value
+
+        return self._astream_with_config(lambda value, c, rm: self._aassigned(source(value), c, rm), input, config)
+
+    def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """``stream`` for a streamed input (a run with a deferred input, as LangChain)."""
+        return self._transform_stream_with_config(input, self._assigned, config)
+
+    def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """Async ``transform``."""
+        return self._atransform_stream_with_config(input, self._aassigned, config)
 
 
 class RunnableBinding(Runnable):
