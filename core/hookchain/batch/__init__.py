@@ -70,7 +70,8 @@ def run_batch(
     input: Union[str, Path], output: Union[str, Path], *, template: str, system: Optional[str] = None,
     model: Any = None, model_options: Optional[dict[str, Any]] = None,
     handlers: Optional[dict[str, dict[str, Any]]] = None, config: Optional[str] = None,
-    concurrency: int = 8, rate: Union[str, float, None] = None, retries: int = 2, id_field: Optional[str] = None,
+    concurrency: int = 8, rate: Union[str, float, None] = None, retries: int = 2, backoff: float = 0.5,
+    id_field: Optional[str] = None,
     resume: bool = False, executor: str = "local", executor_options: Optional[dict[str, Any]] = None,
     progress: Optional[Callable[[BatchProgress], None]] = None, fsync_interval: float = 1.0,
 ) -> BatchProgress:
@@ -91,6 +92,7 @@ def run_batch(
         rate: at most this many calls per second (a number) or ``"60/min"``-style
             text; ``None``: no limit (``hookchain.batch.ratelimit``).
         retries: further attempts for retryable errors (>= 0).
+        backoff: seconds before the first retry (then doubling, with jitter, up to 30).
         id_field: the field holding each row's id, else a hash of the row.
         executor, executor_options: ``"local"``, or an executor a plugin
             registers (``"ray"``, options such as ``address``).
@@ -111,9 +113,10 @@ def run_batch(
         raise BatchInputError(f"--retries {retries}: must be 0 or more")
     spec = BatchSpec(template=template, system=system, model=model, model_options=dict(model_options or {}),
                      handlers=dict(handlers or {}), config=config, concurrency=concurrency,
-                     rate=parse_rate(rate), retries=retries)
+                     rate=parse_rate(rate), retries=retries, backoff=backoff)
     rows = read_rows(input, id_field)
     runner = get_executor(executor, **(executor_options or {}))
+    runner.prepare(spec)
     start = time.perf_counter()
     with OutputLog(output, resume=resume, fsync_interval=fsync_interval) as log:
         ids = {row.id for row in rows}

@@ -33,7 +33,7 @@ from typing import Any, Callable, Optional, Sequence
 from hookchain.batch.ratelimit import make_limiter
 from hookchain.batch.rows import Row
 
-__all__ = ["BatchSpec", "build_chain", "process_rows", "run_rows", "is_retryable"]
+__all__ = ["BatchSpec", "build_chain", "process_rows", "is_retryable"]
 
 Record = dict[str, Any]
 
@@ -160,11 +160,3 @@ async def process_rows(chain: Any, spec: BatchSpec, rows: Sequence[Row], on_reco
         for w in workers:
             w.cancel()
 
-
-def run_rows(spec: BatchSpec, rows: Sequence[Row], on_record: Callable[[Record], None]) -> None:
-    """Build the chain and run ``rows`` in a new event loop (``asyncio.run``):
-    the local executor, and what each Ray task runs on its share."""
-    if not rows:
-        return
-    chain = build_chain(spec)
-    asyncio.run(process_rows(chain, spec, rows, on_record))

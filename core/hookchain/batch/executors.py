@@ -2,11 +2,14 @@
 asyncio), or one a plugin adds with the ``register_executors`` hook (e.g.
 ``ray``, from hookchain-ray).
 
-An executor is an object with one method::
+An executor is an object with two methods::
 
+    prepare(spec: BatchSpec) -> None
     run(spec: BatchSpec, rows: list[Row], on_record: Callable[[dict], None]) -> None
 
-It runs every row of ``rows`` with ``spec``'s rules (``hookchain.batch.engine``)
+``prepare`` is called before OUTPUT is opened: it raises what is wrong with the
+spec (an unknown model or handler, a bad option, an unreachable cluster), so a
+bad command writes nothing. ``run`` runs every row of ``rows`` with ``spec``'s rules (``hookchain.batch.engine``)
 and calls ``on_record(record)`` in the calling thread, once per row, as rows
 finish; the caller writes OUTPUT. It must call it exactly once per row it
 finishes, never for a row it did not (a record the driver has not received is
@@ -15,9 +18,10 @@ simply redone by ``--resume``).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable, Protocol
 
-from hookchain.batch.engine import BatchSpec, run_rows
+from hookchain.batch.engine import BatchSpec, build_chain, process_rows
 from hookchain.batch.rows import Row
 from hookchain.errors import UnknownNameError
 
@@ -25,14 +29,23 @@ __all__ = ["Executor", "LocalExecutor", "get_executor", "list_executors"]
 
 
 class Executor(Protocol):
+    def prepare(self, spec: BatchSpec) -> None: ...
+
     def run(self, spec: BatchSpec, rows: list[Row], on_record: Callable[[dict[str, Any]], None]) -> None: ...
 
 
 class LocalExecutor:
-    """Rows run in this process, on one asyncio event loop (``engine.run_rows``)."""
+    """Rows run in this process, on one asyncio event loop (``engine.process_rows``)."""
+
+    def __init__(self) -> None:
+        self.chain: Any = None
+
+    def prepare(self, spec: BatchSpec) -> None:
+        self.chain = build_chain(spec)
 
     def run(self, spec: BatchSpec, rows: list[Row], on_record: Callable[[dict[str, Any]], None]) -> None:
-        run_rows(spec, rows, on_record)
+        if rows:
+            asyncio.run(process_rows(self.chain or build_chain(spec), spec, rows, on_record))
 
 
 def list_executors() -> dict[str, Callable[..., Any]]:
