@@ -1,0 +1,151 @@
+"""Fixtures of the hookchain-otel tests: process-state isolation, the ``otel``
+handler on an in-memory exporter, and a real Arize Phoenix server (once per session)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from hookchain import plugins
+from hookchain.testing import isolated
+
+from hookchain_otel import OtelHandler
+
+OTEL_VARIABLES = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_SERVICE_NAME", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch):
+    """No config file is read, no handler is enabled unless the test does it,
+    the plugin under test is discovered, and no OpenTelemetry variable of the
+    environment applies."""
+    for variable in ("HOOKCHAIN_DISABLE_PLUGINS", "HOOKCHAIN_PLUGINS", "HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", "HOOKCHAIN_CONFIG",
+                     *OTEL_VARIABLES):
+        monkeypatch.delenv(variable, raising=False)
+    if "otel" not in plugins.list_handlers():  # another folder's tests switched it off
+        plugins.reset()
+    with isolated():
+        yield
+
+
+@dataclass
+class Recorded:
+    """An ``OtelHandler`` whose spans go to an in-memory exporter."""
+
+    handler: OtelHandler
+    exporter: InMemorySpanExporter
+
+    def spans(self) -> list[Any]:
+        """The finished spans, in start order."""
+        return sorted(self.exporter.get_finished_spans(), key=lambda s: s.start_time)
+
+    def by_name(self, name: str) -> list[Any]:
+        return [s for s in self.spans() if s.name == name]
+
+
+def recorded(**options: Any) -> Recorded:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return Recorded(OtelHandler(**options, tracer_provider=provider), exporter)
+
+
+@pytest.fixture
+def otel() -> Recorded:
+    return recorded()
+
+
+# --------------------------------------------------------------------------- #
+# Arize Phoenix, a real OpenTelemetry backend
+# --------------------------------------------------------------------------- #
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Phoenix:
+    url: str
+    log: Path
+    started_in: float  # seconds from the process start to a healthy /healthz
+
+    def spans(self) -> list[dict[str, Any]]:
+        """Every span Phoenix stored in the project ``default`` (its REST API, all pages)."""
+        out: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            query = "limit=1000" + (f"&cursor={cursor}" if cursor else "")
+            with urllib.request.urlopen(f"{self.url}/v1/projects/default/spans?{query}", timeout=60) as response:
+                page = json.load(response)
+            out.extend(page["data"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return out
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phoenix]:
+    """``phoenix serve`` on 127.0.0.1 (free ports, a temporary working directory,
+    nothing leaves the machine), started once for the session and always stopped."""
+    if importlib.util.find_spec("phoenix") is None:
+        pytest.skip("Arize Phoenix is not installed, so there is no real OpenTelemetry backend to test against: "
+                    "pip install -r tests/requirements.txt (it pins arize-phoenix)")
+    workdir = tmp_path_factory.mktemp("phoenix")
+    port, grpc_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PHOENIX_"))}
+    env.update({"PHOENIX_WORKING_DIR": str(workdir), "PHOENIX_HOST": "127.0.0.1", "PHOENIX_PORT": str(port),
+                "PHOENIX_GRPC_PORT": str(grpc_port), "PHOENIX_TELEMETRY_ENABLED": "false"})
+    log = workdir / "phoenix.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "phoenix.server.main", "serve"], cwd=workdir, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300  # a hang guard: about 15-40 s on a loaded 2-core machine
+        while not _healthy(f"http://127.0.0.1:{port}/healthz"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-3000:]
+                pytest.fail(f"Phoenix did not start (exit code {process.poll()}); its log ends with:\n{tail}")
+            time.sleep(0.5)
+        yield Phoenix(f"http://127.0.0.1:{port}", log, time.monotonic() - started)
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
