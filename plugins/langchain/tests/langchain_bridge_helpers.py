@@ -97,6 +97,7 @@ class LCEchoChatModel(BaseChatModel):
     per word; reports usage (words in, words out) and a model name."""
 
     model_name: str = "lc-echo"
+    streaming: bool = False  # as ChatOpenAI's: invoke streams internally (the bridge follows it)
 
     def _answer(self, messages: list[Any], stop: Optional[list[str]]) -> str:
         if not messages:
