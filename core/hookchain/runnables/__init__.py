@@ -14,10 +14,11 @@ from hookchain.runnables.base import (
 )
 from hookchain.runnables.config import RunnableConfig, ensure_config, patch_config, run_in_executor
 from hookchain.runnables.fallbacks import RunnableWithFallbacks
+from hookchain.runnables.retry import RunnableRetry
 
 __all__ = [
     "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",
     "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "RunnableSerializable", "coerce_to_runnable",
     "RunnableConfig", "ensure_config", "patch_config", "run_in_executor",
-    "RunnableWithFallbacks",
+    "RunnableWithFallbacks", "RunnableRetry",
 ]

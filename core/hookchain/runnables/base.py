@@ -564,6 +564,25 @@ class Runnable(ABC, Generic[Input, Output]):
 
         return RunnableWithFallbacks(self, fallbacks, exceptions_to_handle=exceptions_to_handle, exception_key=exception_key)
 
+    def with_retry(
+        self, *, retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
+        wait_exponential_jitter: bool = True, stop_after_attempt: int = 3,
+        exponential_jitter_params: Optional[dict[str, float]] = None,
+    ) -> "Runnable":
+        """A ``RunnableRetry``: this runnable retried (``invoke``, ``batch`` and
+        their async forms) while it raises one of ``retry_if_exception_type``,
+        at most ``stop_after_attempt`` attempts in all, waiting between them
+        with tenacity's ``wait_exponential_jitter`` (``exponential_jitter_params``:
+        ``initial``/``max``/``exp_base``/``jitter`` in seconds) unless
+        ``wait_exponential_jitter=False``. As LangChain's ``with_retry``; attempts
+        after the first run with tag ``retry:attempt:N``."""
+        from hookchain.runnables.retry import RunnableRetry
+
+        return RunnableRetry(
+            bound=self, retry_exception_types=retry_if_exception_type, wait_exponential_jitter=wait_exponential_jitter,
+            max_attempt_number=stop_after_attempt, exponential_jitter_params=exponential_jitter_params,
+        )
+
 
 def coerce_to_runnable(thing: Any) -> Runnable:
     """A runnable from a runnable, a callable (``RunnableLambda``) or a dict of
@@ -1236,7 +1255,7 @@ class RunnableBinding(Runnable):
     (what ``bind`` and ``with_config`` return). It adds no run of its own."""
 
     def __init__(self, *, bound: Runnable, kwargs: Optional[dict[str, Any]] = None, config: Optional[RunnableConfig] = None) -> None:
-        if isinstance(bound, RunnableBinding):  # flatten bind().with_config()...
+        if type(bound) is RunnableBinding:  # flatten bind().with_config()... (not a subclass: RunnableRetry)
             kwargs = {**bound.kwargs, **(kwargs or {})}
             config = merge_configs(bound.config, config)
             bound = bound.bound
