@@ -85,6 +85,8 @@ def events(log: list[tuple[str, tuple, dict]], data: bool = True) -> list[tuple]
     out = []
     for event, args, kwargs in log:
         positional = args[1:] if event.endswith("_start") and event != "on_custom_event" else args
+        if event == "on_llm_new_token" and not args:  # LangChain passes the token by keyword
+            positional = (kwargs["token"],)
         item = (event, number(kwargs.get("run_id")), number(kwargs.get("parent_run_id")), kwargs.get("name"))
         if data:
             item += (norm(list(positional)), norm(kwargs.get("chunk")))
