@@ -276,9 +276,13 @@ model_list:
       mock_response: ""
       mock_tool_calls:
         - {{id: call_1, type: function, function: {{name: get_weather, arguments: '{{"city": "Paris"}}'}}}}
+  - model_name: mock-tool-user
+    # no mock in the config: the tool_loop hook below answers every request
+    litellm_params: {{model: openai/mock-tool-user, api_key: unused, api_base: "http://127.0.0.1:9/v1"}}
 litellm_settings:
   num_retries: 0
   request_timeout: 30
+  callbacks: tool_loop.tool_loop
 router_settings:
   num_retries: 0
 general_settings:
@@ -300,6 +304,75 @@ async def user_api_key_auth(request, api_key: str) -> UserAPIKeyAuth:
     if secrets.compare_digest(api_key, os.environ["LITELLM_MASTER_KEY"]):
         return UserAPIKeyAuth(api_key=api_key)
     raise ProxyException(message="Authentication Error: invalid API key", type="auth_error", param="api_key", code=401)
+'''
+
+
+# LiteLLM's config-file mocks can carry tool calls (mock_tool_calls), but only
+# in non-streamed answers (its mock stream sends the text alone), and they
+# answer the same whatever the request says. This pre-call hook (LiteLLM's
+# documented CustomLogger.async_pre_call_hook) makes the ``mock-tool-user``
+# model answer from the request, as a tool-using model would, with a
+# ModelResponse as its mock_response, which LiteLLM serialises (and streams)
+# itself:
+# * after a tool message: "The answer is <the tool's content>.";
+# * with tools (tool_choice not "none"): a call of the chosen tool (the
+#   tool_choice dict's, else the first), its arguments filled from the tool's
+#   schema (strings "Ada", integers 2, 3, ... in order, numbers 1.5, booleans
+#   true); broken JSON when the last user message says "bad arguments";
+# * with response_format json_schema: the same filling of its schema, as JSON text;
+# * with response_format json_object: {"answer": 42};
+# * otherwise: "No tool called."
+_TOOL_LOOP_HOOK = '''
+import json
+
+from litellm.integrations.custom_logger import CustomLogger
+from litellm.types.utils import ModelResponse
+
+
+def fill(schema):
+    out, n = {}, 2
+    for name, prop in (schema.get("properties") or {}).items():
+        kind = prop.get("type")
+        if kind == "integer":
+            out[name], n = n, n + 1
+        else:
+            out[name] = {"number": 1.5, "boolean": True, "array": [], "object": {}}.get(kind, "Ada")
+    return out
+
+
+def text(message):
+    content = message.get("content") or ""
+    return content if isinstance(content, str) else " ".join(b.get("text", "") for b in content if isinstance(b, dict))
+
+
+class ToolLoop(CustomLogger):
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        if data.get("model") != "mock-tool-user":
+            return data
+        last = data["messages"][-1]
+        tools, choice, fmt = data.get("tools") or [], data.get("tool_choice"), data.get("response_format") or {}
+        if last.get("role") == "tool":
+            data["mock_response"] = "The answer is " + text(last) + "."
+        elif tools and choice != "none":
+            name = choice["function"]["name"] if isinstance(choice, dict) else tools[0]["function"]["name"]
+            function = next(t["function"] for t in tools if t["function"]["name"] == name)
+            args = json.dumps(fill(function.get("parameters") or {}))
+            if "bad arguments" in text(last):
+                args = args[:-3]
+            call = {"id": "call_" + name, "type": "function", "function": {"name": name, "arguments": args}}
+            data["mock_response"] = ModelResponse(model="mock-tool-user", choices=[{
+                "index": 0, "finish_reason": "tool_calls",
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]}}])
+        elif fmt.get("type") == "json_schema":
+            data["mock_response"] = json.dumps(fill(fmt["json_schema"]["schema"]))
+        elif fmt.get("type") == "json_object":
+            data["mock_response"] = json.dumps({"answer": 42})
+        else:
+            data["mock_response"] = "No tool called."
+        return data
+
+
+tool_loop = ToolLoop()
 '''
 
 
@@ -330,6 +403,7 @@ def litellm_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     workdir = tmp_path_factory.mktemp("litellm")
     (workdir / "config.yaml").write_text(_PROXY_CONFIG)
     (workdir / "auth_rule.py").write_text(textwrap.dedent(_AUTH_RULE))
+    (workdir / "tool_loop.py").write_text(_TOOL_LOOP_HOOK)
     key = "sk-hc-" + secrets.token_hex(16)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITELLM_"))}

@@ -19,11 +19,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import hookchain
 from hookchain.callbacks import BaseCallbackHandler
+from hookchain.errors import OutputParserException
 from hookchain.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
 from hookchain.prompts import ChatPromptTemplate
+from hookchain.tools import tool
 from hookchain_openai import errors
 
 from .conftest import MOCK_TEXT
@@ -217,3 +220,109 @@ def test_cli_streams_the_answer(litellm_proxy, tmp_path):
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("Error: the server at") and "401" in done.stderr
     assert "sk-wrong-key-for-the-cli" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+# -- tools and structured output ------------------------------------------------ #
+# ``mock-tool-user`` answers from the request, as a tool-using model would (the
+# tool_loop pre-call hook in conftest.py): LiteLLM's own config mocks carry tool
+# calls only when not streamed and cannot answer a tool's result.
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+class Person(BaseModel):
+    """A person."""
+
+    name: str
+    age: int
+
+
+@pytest.fixture
+def tool_user(litellm_proxy):
+    return hookchain.get_model("openai", base_url=litellm_proxy.base_url, model="mock-tool-user", api_key=litellm_proxy.key,
+                               max_retries=0)
+
+
+def test_config_mock_tool_calls_are_not_streamed(litellm_proxy):
+    # What LiteLLM 1.106's mock_tool_calls do: sent in a plain answer, dropped from a stream.
+    tools = hookchain.get_model("openai", base_url=litellm_proxy.base_url, model="mock-tools", api_key=litellm_proxy.key)
+    assert tools.invoke("Weather?").tool_calls[0]["name"] == "get_weather"
+    chunks = list(tools.stream("Weather?"))
+    assert not (chunks[0] + chunks[1:]).tool_calls
+
+
+def test_a_complete_tool_loop(tool_user, recorder):
+    model = tool_user.bind_tools([add])
+    history = [SystemMessage("Use the tools."), HumanMessage("What is 2 + 3?")]
+    call = model.invoke(history, config={"callbacks": [recorder]})
+    assert call.tool_calls == [{"name": "add", "args": {"a": 2, "b": 3}, "id": "call_add", "type": "tool_call"}]
+    assert call.response_metadata["finish_reason"] == "tool_calls"
+    history.append(call)
+    for tool_call in call.tool_calls:
+        history.append(add.invoke(tool_call, config={"callbacks": [recorder]}))
+    assert isinstance(history[-1], ToolMessage) and history[-1].tool_call_id == "call_add" and history[-1].content == "5"
+    final = model.invoke(history, config={"callbacks": [recorder]})
+    assert final.content == "The answer is 5." and not final.tool_calls
+    assert recorder.names() == ["on_chat_model_start", "on_llm_end", "on_tool_start", "on_tool_end",
+                                "on_chat_model_start", "on_llm_end"]
+
+
+def test_a_tool_loop_streamed_and_async(tool_user):
+    model = tool_user.bind_tools([add], tool_choice="add")
+
+    async def main():
+        history = [HumanMessage("What is 2 + 3?")]
+        chunks = [c async for c in model.astream(history)]
+        call = chunks[0] + chunks[1:]
+        assert any(c.tool_call_chunks for c in chunks)
+        assert call.tool_calls == [{"name": "add", "args": {"a": 2, "b": 3}, "id": "call_add", "type": "tool_call"}]
+        history += [call, await add.ainvoke(call.tool_calls[0])]
+        return "".join([c.content async for c in model.astream(history)])
+
+    assert asyncio.run(main()) == "The answer is 5."
+    chunks = list(model.stream("What is 2 + 3?"))
+    assert (chunks[0] + chunks[1:]).tool_calls[0]["args"] == {"a": 2, "b": 3}
+
+
+def test_tool_choice_and_bad_arguments_reach_the_answer(tool_user):
+    @tool
+    def greet(name: str) -> str:
+        """Greet someone."""
+        return f"Hello {name}"
+
+    # tool_choice names the second tool: the server calls it, not the first
+    assert tool_user.bind_tools([add, greet], tool_choice="greet").invoke("Hi").tool_calls[0]["args"] == {"name": "Ada"}
+    assert tool_user.bind_tools([add], tool_choice="none").invoke("Hi").content == "No tool called."
+    message = tool_user.bind_tools([add]).invoke("Send bad arguments")
+    assert message.tool_calls == [] and message.invalid_tool_calls[0]["args"] == '{"a": 2, "b":'
+    chunks = list(tool_user.bind_tools([add]).stream("Send bad arguments"))
+    # streamed, the truncated arguments parse as partial JSON (as langchain_core's AIMessageChunk)
+    assert (chunks[0] + chunks[1:]).tool_calls[0]["args"] == {"a": 2}
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling"])
+def test_structured_output(tool_user, method):
+    assert tool_user.with_structured_output(Person, method=method).invoke("Who?") == Person(name="Ada", age=2)
+    schema = {**Person.model_json_schema(), "description": "A person."}
+    assert tool_user.with_structured_output(schema, method=method, strict=True).invoke("Who?") == {"name": "Ada", "age": 2}
+    out = tool_user.with_structured_output(Person, method=method, include_raw=True).invoke("Who?")
+    assert out["parsed"] == Person(name="Ada", age=2) and out["parsing_error"] is None and isinstance(out["raw"], AIMessage)
+
+
+def test_structured_output_json_mode_and_streaming(tool_user):
+    assert tool_user.with_structured_output(None, method="json_mode").invoke("Answer in JSON") == {"answer": 42}
+    partial = list(tool_user.with_structured_output(Person.model_json_schema()).stream("Who?"))
+    assert len(partial) > 2 and partial[-1] == {"name": "Ada", "age": 2}  # the JSON grows 3 characters a chunk
+    assert list(tool_user.with_structured_output(Person, method="function_calling").stream("Who?"))[-1] == Person(name="Ada", age=2)
+
+
+def test_structured_output_that_does_not_parse(model):
+    # mock-gpt answers plain text, whatever the response_format
+    with pytest.raises(OutputParserException):
+        model.with_structured_output(Person).invoke("Who?")
+    out = model.with_structured_output(Person, include_raw=True).invoke("Who?")
+    assert out["raw"].content == MOCK_TEXT and out["parsed"] is None and isinstance(out["parsing_error"], OutputParserException)
