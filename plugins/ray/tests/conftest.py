@@ -30,11 +30,12 @@ class Cluster(NamedTuple):
 
     def processes(self) -> list["psutil.Process"]:
         """The cluster's processes: those started with its temporary directory
-        on their command line (GCS, raylets, monitors) and their descendants
-        (agents, workers, whose titles Ray rewrites)."""
-        roots = []
+        or its GCS address on their command line (GCS, raylets, monitors, the
+        client server) and their descendants (agents, workers, whose titles Ray
+        rewrites)."""
+        roots, gcs = [], ":" + self.address.rpartition(":")[2]  # the Ray client server names only the GCS
         for proc in psutil.process_iter(["cmdline"]):
-            if any(self.temp in part for part in proc.info["cmdline"] or ()):
+            if any(self.temp in part or part.endswith(gcs) for part in proc.info["cmdline"] or ()):
                 roots.append(proc)
         found = {p.pid: p for p in roots}
         for root in roots:
