@@ -234,6 +234,15 @@ def test_system_message(cli, quiet):
     assert "Chain ended, outputs: messages=[SystemMessage(content='Be brief'), HumanMessage(content='Hi there')]" in proc.stderr.splitlines()
 
 
+def test_text_completion_model_completes_the_raw_template(cli, quiet):
+    # A text-completion model gets the rendered template itself (a PromptTemplate),
+    # not a chat prompt's "Human: ..." buffer string; its str chunks stream.
+    assert ok(cli("run", "Tell me about {x}", "--var", "x=bears", "-m", "echo-llm", "--config", str(quiet))) == "Tell me about bears\n"
+    assert ok(cli("run", JOKE, "-m", "echo-llm", "-o", "n=4", "--no-stream", "--config", str(quiet))) == "Tell\n"
+    proc = cli("run", JOKE, "-m", "echo-llm", "--system", "Be brief", "--config", str(quiet))
+    assert one_line_error(proc, 2).startswith("Error: --system needs a chat model; 'echo-llm' is a text-completion model")
+
+
 def test_system_message_is_not_a_template(cli, quiet):
     assert ok(cli("run", "ok", "--system", "Answer in {braces}", "--config", str(quiet))) == "ok\n"
 
@@ -254,7 +263,7 @@ def test_non_utf8_stdin_is_a_one_line_error(cli, quiet):
 
 def test_unknown_model_lists_the_known_models(cli):
     proc = cli("run", "hi", "-m", "gpt-9")
-    assert one_line_error(proc) == "Error: unknown model 'gpt-9'; known models: echo."
+    assert one_line_error(proc) == "Error: unknown model 'gpt-9'; known models: echo, echo-llm."
     assert proc.stdout == ""
 
 
@@ -603,7 +612,7 @@ def test_plugins(cli):
     blocks = {block.splitlines()[0]: block.splitlines()[1:] for block in re.split(r"\n(?=\S)", out.strip())}
     assert blocks == {
         f"echo  hookchain-echo {ECHO_VERSION}": [
-            "  hooks:    register_models", "  models:   echo", "  handlers: -"],
+            "  hooks:    register_models", "  models:   echo, echo-llm", "  handlers: -"],
         f"stdout  hookchain-stdout {STDOUT_VERSION}": [
             "  hooks:    register_handlers", "  models:   -", "  handlers: stdout"],
     }
@@ -613,16 +622,16 @@ def test_plugins_json(cli):
     data = json.loads(ok(cli("plugins", "--json")))
     assert sorted(data, key=lambda p: p["name"]) == [
         {"name": "echo", "distribution": "hookchain-echo", "version": ECHO_VERSION,
-         "hooks": ["register_models"], "models": ["echo"], "handlers": [], "error": None},
+         "hooks": ["register_models"], "models": ["echo", "echo-llm"], "handlers": [], "error": None},
         {"name": "stdout", "distribution": "hookchain-stdout", "version": STDOUT_VERSION,
          "hooks": ["register_handlers"], "models": [], "handlers": ["stdout"], "error": None},
     ]
 
 
 def test_models_and_handlers(cli):
-    assert ok(cli("models")) == "echo  (echo)\n"
+    assert ok(cli("models")) == "echo  (echo)\necho-llm  (echo)\n"
     assert ok(cli("handlers")) == "stdout  (stdout)\n"
-    assert json.loads(ok(cli("models", "--json"))) == {"echo": ["echo"]}
+    assert json.loads(ok(cli("models", "--json"))) == {"echo": ["echo"], "echo-llm": ["echo"]}
     assert json.loads(ok(cli("handlers", "--json"))) == {"stdout": ["stdout"]}
 
 
@@ -634,7 +643,7 @@ def test_console_script(cli):
     script = Path(sys.executable).with_name("hookchain")
     if not script.exists():
         pytest.skip("the hookchain script is not installed next to this interpreter")
-    assert ok(cli("models", command=[str(script)])) == "echo  (echo)\n"
+    assert ok(cli("models", command=[str(script)])) == "echo  (echo)\necho-llm  (echo)\n"
     assert ok(cli("--version", command=[str(script)])) == f"hookchain, version {version('hookchain')}\n"
 
 
@@ -668,7 +677,7 @@ def test_unknown_model_hints_at_broken_plugins(cli, broken_site):
     # The load failure is also logged (a warning on stderr), once.
     assert proc.stderr.count("hookchain plugin broken (hookchain-broken 1.0): failed to import") == 1
     error = one_line_error(proc)
-    assert "known models: echo." in error
+    assert "known models: echo, echo-llm." in error
     assert "Plugins that failed to load: broken (hookchain-broken 1.0)" in error
 
 
@@ -685,7 +694,7 @@ def test_plugin_autoload_disabled(cli):
 
 def test_hookchain_plugins_selects(cli, quiet):
     env = {"HOOKCHAIN_PLUGINS": "echo"}
-    assert ok(cli("models", env=env)) == "echo  (echo)\n"
+    assert ok(cli("models", env=env)) == "echo  (echo)\necho-llm  (echo)\n"
     assert ok(cli("handlers", env=env)) == ""
     assert ok(cli("run", "hi", "--config", str(quiet), env=env)) == "hi\n"
 

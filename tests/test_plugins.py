@@ -108,7 +108,7 @@ def test_installed_plugins_are_discovered_with_their_distribution():
     assert set(found) == {"echo", "stdout"}
     assert found["echo"].as_dict() == {
         "name": "echo", "distribution": "hookchain-echo", "version": ECHO_VERSION,
-        "hooks": ["register_models"], "models": ["echo"], "handlers": [], "error": None,
+        "hooks": ["register_models"], "models": ["echo", "echo-llm"], "handlers": [], "error": None,
     }
     assert found["stdout"].as_dict() == {
         "name": "stdout", "distribution": "hookchain-stdout", "version": STDOUT_VERSION,
@@ -118,7 +118,7 @@ def test_installed_plugins_are_discovered_with_their_distribution():
 
 
 def test_list_models_and_handlers():
-    assert plugins.list_models() == {"echo": ["echo"]}
+    assert plugins.list_models() == {"echo": ["echo"], "echo-llm": ["echo"]}
     assert plugins.list_handlers() == {"stdout": ["stdout"]}
 
 
@@ -170,9 +170,9 @@ def test_unknown_model_lists_known_models():
     with pytest.raises(UnknownNameError) as info:
         hookchain.get_model("gpt-9")
     message = str(info.value)
-    assert message == "unknown model 'gpt-9'; known models: echo."
+    assert message == "unknown model 'gpt-9'; known models: echo, echo-llm."
     assert isinstance(info.value, LookupError) and isinstance(info.value, HookchainError)
-    assert info.value.known == ["echo"]
+    assert info.value.known == ["echo", "echo-llm"]
 
 
 def test_unknown_handler_lists_known_handlers():
@@ -241,14 +241,14 @@ def test_plugin_whose_register_hook_raises_is_recorded(broken_plugins):
     assert (raiser.distribution, raiser.version) == ("hookchain-raiser", "2.0")
     assert raiser.hooks == ["register_models"]
     assert raiser.error == "register_models raised RuntimeError: no GPU found"
-    assert plugins.list_models() == {"echo": ["echo"]}
+    assert plugins.list_models() == {"echo": ["echo"], "echo-llm": ["echo"]}
 
 
 def test_unknown_name_hints_at_plugins_that_failed(broken_plugins):
     with pytest.raises(UnknownNameError) as info:
         hookchain.get_model("llama")
     message = str(info.value)
-    assert message.startswith("unknown model 'llama'; known models: echo.")
+    assert message.startswith("unknown model 'llama'; known models: echo, echo-llm.")
     assert "broken (hookchain-broken 1.0)" in message and "raiser (hookchain-raiser 2.0)" in message
     assert "hookchain plugins" in message
 
@@ -284,7 +284,7 @@ def test_partial_registration_before_a_raise_keeps_other_plugins_intact(site):
     )
     # A hook that raised registers nothing, not half of its names.
     assert half.models == [] and half.handlers == []
-    assert plugins.list_models() == {"echo": ["echo"]}
+    assert plugins.list_models() == {"echo": ["echo"], "echo-llm": ["echo"]}
     assert plugins.list_handlers() == {"stdout": ["stdout"]}
     with pytest.raises(UnknownNameError):
         hookchain.get_model("half-echo")
@@ -303,7 +303,7 @@ def test_invalid_hook_implementation_is_recorded(site):
     bad = by_name()["badimpl"]
     assert bad.error.startswith("invalid hook implementation:")
     assert "not_an_argument" in bad.error
-    assert plugins.list_models() == {"echo": ["echo"]}
+    assert plugins.list_models() == {"echo": ["echo"], "echo-llm": ["echo"]}
 
 
 def test_invalid_registered_name_is_recorded(site):
@@ -317,7 +317,7 @@ def test_invalid_registered_name_is_recorded(site):
             register("vendor:model", EchoChatModel)
     '''})
     assert "names must be non-empty strings without ':'" in by_name()["badname"].error
-    assert plugins.list_models() == {"echo": ["echo"]}
+    assert plugins.list_models() == {"echo": ["echo"], "echo-llm": ["echo"]}
 
 
 def test_entry_point_name_taken_by_another_distribution(site):
@@ -337,7 +337,7 @@ def test_entry_point_name_taken_by_another_distribution(site):
     assert winner.name == "echo" and winner.error is None
     assert loser.name.startswith("echo#") and loser.models == []
     assert loser.error == f"plugin name 'echo' is already taken by {winner.label}"
-    expected_models = {"echo": ["echo"]} if winner.distribution == "hookchain-echo" else {"fork": ["echo"]}
+    expected_models = {"echo": ["echo"], "echo-llm": ["echo"]} if winner.distribution == "hookchain-echo" else {"fork": ["echo"]}
     assert plugins.list_models() == expected_models
 
 
@@ -361,7 +361,7 @@ def test_disable_autoload_still_allows_register_plugin(monkeypatch):
     monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", "1")
     plugins.reset()
     info = plugins.register_plugin(hookchain_echo, name="echo")
-    assert info.models == ["echo"] and info.error is None
+    assert info.models == ["echo", "echo-llm"] and info.error is None
     assert hookchain.get_model("echo", n=1).invoke("xyz").content == "x"
 
 
@@ -393,7 +393,7 @@ def test_hookchain_plugins_list_with_spaces_and_unknown_names(monkeypatch, broke
 def test_disable_autoload_set_to_a_false_value_does_not_disable(monkeypatch, value):
     monkeypatch.setenv("HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", value)
     plugins.reset()
-    assert plugins.list_models() == {"echo": ["echo"]}
+    assert plugins.list_models() == {"echo": ["echo"], "echo-llm": ["echo"]}
     assert hookchain.get_model("echo", n=1).invoke("ok").content == "o"
 
 
@@ -460,7 +460,7 @@ class TwinPlugin:
 
 def test_same_model_name_from_two_plugins_is_an_error_naming_both():
     plugins.register_plugin(TwinPlugin(), name="twin")
-    assert plugins.list_models() == {"echo": ["echo", "twin"]}
+    assert plugins.list_models() == {"echo": ["echo", "twin"], "echo-llm": ["echo"]}
     with pytest.raises(PluginError) as info:
         hookchain.get_model("echo")
     message = str(info.value)

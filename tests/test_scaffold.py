@@ -61,6 +61,18 @@ def test_new_plugin_writes_a_handler_project(tmp_path, monkeypatch):
     assert "class TestTokenTallyConformance(CallbackHandlerConformance):" in (project / "tests/test_conformance.py").read_text()
 
 
+def test_new_plugin_writes_a_text_completion_model_project(tmp_path):
+    result = CliRunner().invoke(main, ["new-plugin", "complete", "--kind", "llm", "--dir", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "p"
+    assert "class CompleteLLM(LLM):" in (project / "hookchain_complete/model.py").read_text()
+    assert 'register("complete", CompleteLLM)' in (project / "hookchain_complete/__init__.py").read_text()
+    assert "class TestCompleteConformance(LLMConformance):" in (project / "tests/test_conformance.py").read_text()
+    assert "the `complete` text-completion model" in (project / "README.md").read_text()
+    for path in project.rglob("*.py"):
+        ast.parse(path.read_text(), str(path))
+
+
 def test_generated_code_works_registered_in_process(tmp_path):
     # The generated model and handler, imported and registered in code (the
     # entry-point path is what the slow test covers).
@@ -69,14 +81,20 @@ def test_generated_code_works_registered_in_process(tmp_path):
 
     create_plugin("shout", "model", tmp_path / "m")
     create_plugin("tally", "handler", tmp_path / "h")
-    sys.path[:0] = [str(tmp_path / "m"), str(tmp_path / "h")]
+    create_plugin("complete", "llm", tmp_path / "l")
+    sys.path[:0] = [str(tmp_path / "m"), str(tmp_path / "h"), str(tmp_path / "l")]
     try:
+        import hookchain_complete
         import hookchain_shout
         import hookchain_tally
 
         plugins.reset()
         register_plugin(hookchain_shout, name="shout")
         register_plugin(hookchain_tally, name="tally")
+        register_plugin(hookchain_complete, name="complete")
+        llm = get_model("complete", n=9)
+        assert llm.invoke("hello big world", stop=["big"]) == "hello big"
+        assert list(llm.stream("a b")) == ["a ", "b"]
         model = get_model("shout", n=9, api_key="sk-very-secret")
         assert model.invoke("hello big world", stop=["big"]).content == "hello big"
         assert "sk-very-secret" not in repr(model)
@@ -84,8 +102,9 @@ def test_generated_code_works_registered_in_process(tmp_path):
         assert get_handler("tally", prefix="#").prefix == "#"
     finally:
         plugins.reset()
-        del sys.path[:2]
-        for name in ("hookchain_shout", "hookchain_shout.model", "hookchain_tally", "hookchain_tally.handler"):
+        del sys.path[:3]
+        for name in ("hookchain_shout", "hookchain_shout.model", "hookchain_tally", "hookchain_tally.handler",
+                     "hookchain_complete", "hookchain_complete.model"):
             sys.modules.pop(name, None)
 
 
@@ -109,7 +128,7 @@ def test_refuses_a_non_empty_directory_and_bad_kind(tmp_path):
     assert (tmp_path / "p" / "keep.txt").read_text() == "x"
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["keep.txt"]
     result = CliRunner().invoke(main, ["new-plugin", "shout", "--kind", "tool"])
-    assert result.exit_code == 2 and "'tool' is not one of 'model', 'handler'" in result.output
+    assert result.exit_code == 2 and "'tool' is not one of 'model', 'llm', 'handler'" in result.output
     with pytest.raises(ScaffoldError, match="kind 'tool'"):
         create_plugin("shout", "tool", tmp_path / "q")
     (tmp_path / "empty").mkdir()
@@ -176,9 +195,10 @@ def test_generated_plugins_install_into_a_fresh_venv_and_pass_their_suites(tmp_p
     started = time.monotonic()
     _run([sys.executable, "-m", "hookchain.cli", "new-plugin", "shout", "--kind", "model", "--dir", "shout"], tmp_path)
     _run([sys.executable, "-m", "hookchain.cli", "new-plugin", "tally", "--kind", "handler", "--dir", "tally"], tmp_path)
+    _run([sys.executable, "-m", "hookchain.cli", "new-plugin", "complete", "--kind", "llm", "--dir", "complete"], tmp_path)
     venv = tmp_path / "venv"
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    packages = ["-e", ROOT, "-e", f"{tmp_path / 'shout'}[test]", "-e", f"{tmp_path / 'tally'}[test]"]
+    packages = ["-e", ROOT, *(x for p in ("shout", "tally", "complete") for x in ("-e", f"{tmp_path / p}[test]"))]
     if _pip_can_target_other_pythons():
         # Fastest: no pip inside the new venv (ensurepip takes seconds); this
         # process's pip installs into it with --python.
@@ -196,6 +216,7 @@ def test_generated_plugins_install_into_a_fresh_venv_and_pass_their_suites(tmp_p
     by_name = {p["name"]: p for p in listed}
     assert by_name["shout"]["distribution"] == "hookchain-shout" and by_name["shout"]["models"] == ["shout"]
     assert by_name["tally"]["distribution"] == "hookchain-tally" and by_name["tally"]["handlers"] == ["tally"]
+    assert by_name["complete"]["models"] == ["complete"]
     assert all(p["error"] is None for p in listed)
     text = _run([venv / "bin" / "hookchain", "plugins"], tmp_path).stdout
     assert "shout  hookchain-shout 0.1.0" in text and "tally  hookchain-tally 0.1.0" in text
@@ -208,8 +229,10 @@ def test_generated_plugins_install_into_a_fresh_venv_and_pass_their_suites(tmp_p
     assert ran.stderr.startswith("[tally] run ") and ran.stderr.endswith(" ended after 2 streamed tokens\n"), ran.stderr
     ran = _run([hookchain, "run", "hi {who}", "--var", "who=there", "-m", "shout"], tmp_path / "tally")
     assert ran.stdout == "hi there\n" and ran.stderr.startswith("[tally] run "), (ran.stdout, ran.stderr)
+    ran = _run([hookchain, "run", "hi {who}", "--var", "who=there", "-o", "n=5"], tmp_path / "complete")
+    assert ran.stdout == "hi th\n", (ran.stdout, ran.stderr)  # the text model completes the raw prompt
 
-    for project, least in (("shout", 25), ("tally", 7)):
+    for project, least in (("shout", 25), ("tally", 7), ("complete", 12)):
         result = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path / project)
         summary = result.stdout.strip().splitlines()[-1]
         assert " passed" in summary and "failed" not in summary and "error" not in summary, result.stdout

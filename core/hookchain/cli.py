@@ -312,7 +312,8 @@ def _run(output: _Output, template: str, variables: dict[str, str], model_name: 
     from hookchain import config as cfg
     from hookchain.messages import SystemMessage
     from hookchain.plugins import get_model
-    from hookchain.prompts import ChatPromptTemplate
+    from hookchain.language_models import BaseLLM
+    from hookchain.prompts import ChatPromptTemplate, PromptTemplate
 
     config, _ = _find_config(config_path)
     if config.source == str(cfg.DEFAULT_CONFIG):  # the embedded default: use what of it is installed
@@ -354,19 +355,29 @@ def _run(output: _Output, template: str, variables: dict[str, str], model_name: 
             e.args = (f"{e.args[0]} {config.source} sets no `model`, so the default model {model_name!r} was used: "
                       f"set `model` there or pass -m NAME", *e.args[1:])
         raise
-    parts: list[Any] = [SystemMessage(system)] if system else []
-    prompt = ChatPromptTemplate.from_messages([*parts, ("human", template)])
+    if isinstance(model, BaseLLM):  # a text-completion model completes the text itself
+        if system:
+            raise click.UsageError(f"--system needs a chat model; {model_name!r} is a text-completion model")
+        prompt: Any = PromptTemplate.from_template(template)
+    else:
+        parts: list[Any] = [SystemMessage(system)] if system else []
+        prompt = ChatPromptTemplate.from_messages([*parts, ("human", template)])
     chain = prompt | model
     if no_stream:
-        output.answer(chain.invoke(variables).text)
+        output.answer(_text(chain.invoke(variables)))
         output.end_answer()
         return
     # closing(): an interrupt (Ctrl-C) or a closed pipe ends every open run
     # with an error event and closes the model's stream at once.
     with contextlib.closing(chain.stream(variables)) as stream:
         for chunk in stream:
-            output.answer(chunk.text)
+            output.answer(_text(chunk))
     output.end_answer()
+
+
+def _text(output: Any) -> str:
+    """The text of a chat model's message (chunk) or a text-completion model's str."""
+    return output if isinstance(output, str) else output.text
 
 
 def _plugins_table(as_json: bool) -> None:
@@ -447,8 +458,8 @@ main.add_command(_LazyCommand("batch", "hookchain.batch.cli:batch",
 
 @main.command("new-plugin")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["model", "handler"]), required=True,
-              help="A chat model plugin or a callback handler plugin.")
+@click.option("--kind", type=click.Choice(["model", "llm", "handler"]), required=True,
+              help="A chat model plugin, a text-completion model (llm) plugin or a callback handler plugin.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
               help="Where to write the project (default: ./hookchain-NAME); must not exist or be empty.")
 def new_plugin(name: str, kind: str, directory: Optional[str]) -> None:

@@ -533,7 +533,7 @@ def _explain(error: Any, schema: Any) -> str:
     return "; ".join(parts)
 
 
-def _build(kind: str, name: str, expected: type, options: dict[str, Any]) -> Any:
+def _build(kind: str, name: str, expected: Any, options: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
     entry = _get().entry(kind, name)
@@ -555,7 +555,8 @@ def _build(kind: str, name: str, expected: type, options: dict[str, Any]) -> Any
     except ValidationError as e:
         raise OptionError(f"{where}: {_explain(e, options_model or factory)}; allowed options: {', '.join(allowed) or 'none'}") from None
     if not isinstance(obj, expected):
-        raise PluginError(f"{where}: factory returned {type(obj).__name__}, not a {expected.__name__}")
+        kinds = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+        raise PluginError(f"{where}: factory returned {type(obj).__name__}, not a {kinds}")
     return obj
 
 
@@ -563,14 +564,15 @@ def get_model(name: str, **options: Any) -> Any:
     """Build the chat model registered as ``name`` (``"PLUGIN:NAME"`` to pick one
     plugin's) with ``options`` (keyword options, validated).
 
-    Returns a ``hookchain.language_models.BaseChatModel``.
+    Returns a ``hookchain.language_models.BaseChatModel``, or a ``BaseLLM`` when
+    the plugin registers a text-completion model (e.g. ``echo-llm``).
     Raises ``UnknownNameError`` listing the known models, ``OptionError`` naming
     the bad option and the allowed ones, ``PluginError`` when several plugins
     claim ``name`` or the factory returns something else.
     """
-    from hookchain.language_models import BaseChatModel
+    from hookchain.language_models import BaseChatModel, BaseLLM
 
-    return _build("model", name, BaseChatModel, options)
+    return _build("model", name, (BaseChatModel, BaseLLM), options)
 
 
 def get_handler(name: str, **options: Any) -> Any:

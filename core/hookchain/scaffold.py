@@ -7,7 +7,8 @@
       README.md                 install, use, test
       hookchain_shout/
         __init__.py             the hookimpl registering the model (or handler)
-        model.py | handler.py   a working echo-like chat model, or a working handler
+        model.py | handler.py   a working echo-like chat model or text-completion
+                                model (--kind llm), or a working handler
       tests/
         test_conformance.py     subclasses hookchain.testing's conformance suite
 
@@ -27,7 +28,7 @@ from hookchain.errors import HookchainError
 
 __all__ = ["ScaffoldError", "KINDS", "create_plugin", "plugin_names"]
 
-KINDS = ("model", "handler")
+KINDS = ("model", "llm", "handler")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 
 
@@ -113,25 +114,26 @@ $config
 
 _CONFIG = {
     "model": '[tool.hookchain]\nmodel = "$name"\n\n[tool.hookchain.models.$name]\nn = 200',
+    "llm": '[tool.hookchain]\nmodel = "$name"\n\n[tool.hookchain.models.$name]\nn = 200',
     "handler": ('# No `model` key: `hookchain run` uses the default model (echo) unless -m NAME is given.\n'
                 '[tool.hookchain.handlers.$name]  # enables the handler for every run\nprefix = "[$name]"'),
 }
 
 MODEL_INIT = Template('''\
-"""$distribution: registers the ``$name`` chat model with hookchain."""
+"""$distribution: registers the ``$name`` $kind with hookchain."""
 
 from typing import Callable
 
 import hookchain
 
-from $package.model import ${Camel}ChatModel
+from $package.model import $cls
 
-__all__ = ["${Camel}ChatModel"]
+__all__ = ["$cls"]
 
 
 @hookchain.hookimpl
 def register_models(register: Callable) -> None:
-    register("$name", ${Camel}ChatModel)
+    register("$name", $cls)
 ''')
 
 MODEL = Template('''\
@@ -241,6 +243,96 @@ def test_answers_with_the_start_of_the_last_message():
 
     model = hookchain.get_model("$name", n=5)
     assert model.invoke("hello world").content == "hello"
+''')
+
+LLM = Template('''\
+"""The $name text-completion model.
+
+It echoes the prompt (its first ``n`` characters), streamed one word per
+chunk. Replace ``_answer`` with a call to your model's API; keep the rest.
+"""
+
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
+
+from pydantic import Field, SecretStr
+
+from hookchain.language_models import LLM
+from hookchain.outputs import GenerationChunk
+
+
+class ${Camel}LLM(LLM):
+    """Options are pydantic fields: ``hookchain.get_model("$name", n=20)``, a
+    config's ``[models.$name]`` table or ``hookchain run -m $name -o n=20``.
+    A prompt string in, a string out; hookchain fires ``on_llm_start`` with the
+    prompts and ``on_llm_new_token`` for each chunk ``_stream`` yields."""
+
+    model_name: str = "$name-1"
+    """Reported in ``_identifying_params``."""
+    n: int = Field(default=200, ge=0)
+    """How many characters of the prompt to answer with."""
+    api_key: Optional[SecretStr] = None
+    """A real model's key: a SecretStr never shows in reprs or callbacks."""
+
+    def _answer(self, prompt: str, stop: Optional[List[str]]) -> List[str]:
+        """The answer as chunks of text, cut just after the first stop sequence."""
+        text = prompt[: self.n]
+        cut = None
+        for s in stop or ():
+            i = text.find(s) if s else -1
+            if i >= 0 and (cut is None or i + len(s) < cut):
+                cut = i + len(s)
+        if cut is not None:
+            text = text[:cut]
+        words = text.split(" ")
+        return [c for c in [w + " " for w in words[:-1]] + [words[-1]] if c]
+
+    def _call(self, prompt: str, stop: Optional[List[str]] = None, run_manager: Any = None, **kwargs: Any) -> str:
+        return "".join(self._answer(prompt, stop))
+
+    async def _acall(self, prompt: str, stop: Optional[List[str]] = None, run_manager: Any = None, **kwargs: Any) -> str:
+        return self._call(prompt, stop, **kwargs)
+
+    def _stream(self, prompt: str, stop: Optional[List[str]] = None, run_manager: Any = None,
+                **kwargs: Any) -> Iterator[GenerationChunk]:
+        for text in self._answer(prompt, stop):
+            yield GenerationChunk(text=text)
+
+    async def _astream(self, prompt: str, stop: Optional[List[str]] = None, run_manager: Any = None,
+                       **kwargs: Any) -> AsyncIterator[GenerationChunk]:
+        for chunk in self._stream(prompt, stop, **kwargs):
+            yield chunk
+
+    @property
+    def _llm_type(self) -> str:
+        return "$name"
+
+    @property
+    def _identifying_params(self) -> Dict[str, Any]:
+        return {"model_name": self.model_name, "n": self.n}  # never the api_key
+''')
+
+LLM_TESTS = Template('''\
+"""The $name model against hookchain's text-completion conformance suite.
+
+Run with ``pytest`` after ``pip install -e '.[test]'``. Each check says what is
+wrong when it fails; see hookchain.testing.LLMConformance for the settings.
+"""
+
+from hookchain.testing import LLMConformance
+
+
+class Test${Camel}Conformance(LLMConformance):
+    model_name = "$name"
+    model_options = {"n": 100}
+    bad_option = ("n", "not-a-number")
+    deterministic = True  # same prompt, same answer: enables the stricter checks
+
+
+def test_answers_with_the_start_of_the_prompt():
+    import hookchain
+
+    model = hookchain.get_model("$name", n=5)
+    assert model.invoke("hello world") == "hello"
 ''')
 
 HANDLER_INIT = Template('''\
@@ -373,13 +465,18 @@ wrong. Change `$package/$module.py`, keep the suite passing, then publish
 
 _USAGE = {
     "model": 'hookchain run "hello {who}" --var who=world -o n=8   # -m $name: see [tool.hookchain] in pyproject.toml',
+    "llm": 'hookchain run "hello {who}" --var who=world -o n=8   # -m $name: see [tool.hookchain] in pyproject.toml',
     "handler": ('hookchain run "hello {who}" --var who=world   # [tool.hookchain.handlers.$name] enables it here;\n'
                 '                                              # the default model (echo) unless -m MODEL'),
 }
 
 
+_KIND_LABEL = {"model": "chat model", "llm": "text-completion model", "handler": "callback handler"}
+
+
 def create_plugin(name: str, kind: str, directory: Optional[Union[str, Path]] = None) -> tuple[Path, list[Path]]:
-    """Write the plugin project for ``name`` of ``kind`` ("model" or "handler")
+    """Write the plugin project for ``name`` of ``kind`` ("model": a chat model,
+    "llm": a text-completion model, or "handler")
     into ``directory`` (default ``./hookchain-NAME``), which must not exist or be
     empty. Returns the project directory and the files written.
 
@@ -393,18 +490,18 @@ def create_plugin(name: str, kind: str, directory: Optional[Union[str, Path]] = 
     target = Path(directory) if directory is not None else Path(names["distribution"])
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ScaffoldError(f"{target} already exists and is not an empty directory; choose another --dir")
-    module = "model" if kind == "model" else "handler"
-    values = {**names, "kind": "chat model" if kind == "model" else "callback handler", "module": module,
-              "requirement": _hookchain_requirement()}
+    module = "handler" if kind == "handler" else "model"
+    values = {**names, "kind": _KIND_LABEL[kind], "module": module, "requirement": _hookchain_requirement(),
+              "cls": names["Camel"] + ("LLM" if kind == "llm" else "ChatModel")}
     values["usage"] = Template(_USAGE[kind]).substitute(values)
     values["config"] = Template(_CONFIG[kind]).substitute(values)
     package = names["package"]
     files = {
         "pyproject.toml": PYPROJECT,
         "README.md": README,
-        f"{package}/__init__.py": MODEL_INIT if kind == "model" else HANDLER_INIT,
-        f"{package}/{module}.py": MODEL if kind == "model" else HANDLER,
-        "tests/test_conformance.py": MODEL_TESTS if kind == "model" else HANDLER_TESTS,
+        f"{package}/__init__.py": HANDLER_INIT if kind == "handler" else MODEL_INIT,
+        f"{package}/{module}.py": {"model": MODEL, "llm": LLM, "handler": HANDLER}[kind],
+        "tests/test_conformance.py": {"model": MODEL_TESTS, "llm": LLM_TESTS, "handler": HANDLER_TESTS}[kind],
     }
     written = []
     for relative, template in files.items():

@@ -13,6 +13,8 @@ runs every check against the model or handler your plugin registers::
   stream / astream / astream_events, stop sequences, callbacks and their run
   tree, usage and response metadata, option validation, secrets kept out of
   reprs and callback payloads, errors surfacing as ``on_llm_error``.
+* ``LLMConformance``: the same for a text-completion model (``LLM``/``BaseLLM``):
+  on_llm_start with the prompts, invoke / batch / stream, errors.
 * ``CallbackHandlerConformance``: every event accepts LangChain's arguments, a
   raising handler never breaks a run, options from a config file reach it.
 * ``RecordingHandler``: a handler recording every event (for your own tests).
@@ -32,12 +34,13 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "ChatModelConformance", "CallbackHandlerConformance", "RecordingHandler", "Event",
+    "ChatModelConformance", "LLMConformance", "CallbackHandlerConformance", "RecordingHandler", "Event",
     "isolated", "ConformanceChatModel", "ConformanceFailure", "python_blocks",
 ]
 
 _WHERE = {
     "ChatModelConformance": "hookchain.testing.model_suite",
+    "LLMConformance": "hookchain.testing.llm_suite",
     "CallbackHandlerConformance": "hookchain.testing.handler_suite",
     "RecordingHandler": "hookchain.testing.recording",
     "Event": "hookchain.testing.recording",

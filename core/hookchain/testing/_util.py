@@ -167,3 +167,34 @@ class OptionChecks:
             pytest.skip("set bad_option = (option, invalid value) to check option validation")
         option, value = self.bad_option
         self._rejects(option, value, "bad option")
+
+
+def check_discovered(suite: str, model_name: str, base: type, make: Any) -> None:
+    """Fail unless ``model_name`` ("NAME" or "PLUGIN:NAME") is registered by a
+    plugin found through an entry point of the ``hookchain`` group, loaded
+    without error, and ``make()`` builds an instance of ``base``."""
+    from hookchain.plugins import list_models, list_plugins
+
+    try:
+        from importlib_metadata import entry_points
+    except ImportError:  # pragma: no cover - Python >= 3.12 without the backport
+        from importlib.metadata import entry_points  # type: ignore[assignment]
+
+    if not model_name:
+        fail(f"{suite}: set model_name to the name your plugin registers (class attribute)")
+    plugin_name, _, name = model_name.rpartition(":")
+    models = list_models()
+    broken = [f"{p.label}: {p.error}" for p in list_plugins() if p.error]
+    check(name in models, f"model {name!r} is not registered by any plugin (registered models: {', '.join(models) or 'none'}). "
+                          f"Is the distribution installed (pip install -e .) and does its pyproject.toml declare "
+                          f"[project.entry-points.hookchain]?" + (f" Plugins that failed to load: {'; '.join(broken)}" if broken else ""))
+    providers = [p for p in list_plugins() if name in p.models and (not plugin_name or p.name == plugin_name)]
+    check(providers, f"model {name!r} is not registered by plugin {plugin_name!r} (registered by: {', '.join(models[name])})")
+    group = {ep.name for ep in entry_points(group="hookchain")}
+    for plugin in providers:
+        check(plugin.distribution, f"model {name!r} is registered by plugin {plugin.name!r}, which has no distribution: it was "
+                                   f"registered in code (register_plugin), not found through an entry point of the 'hookchain' group")
+        check(plugin.name in group, f"plugin {plugin.name!r} is not an entry point of the 'hookchain' group")
+        check(plugin.error is None, f"plugin {plugin.label} loaded with an error: {plugin.error}")
+    model = make()
+    check(isinstance(model, base), f"get_model({model_name!r}) returned {type(model).__name__}, not a {base.__name__}")
