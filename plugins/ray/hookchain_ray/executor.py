@@ -98,7 +98,7 @@ class RayExecutor:
         try:
             self._run(ray, spec, rows, on_record)
         finally:
-            if started_here or ray.is_initialized():
+            if started_here:  # a connection made by the caller stays theirs
                 ray.shutdown()
 
     def _connect(self, ray: Any) -> bool:
