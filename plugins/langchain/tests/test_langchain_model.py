@@ -180,6 +180,11 @@ def test_chat_model_hooks_see_it(tmp_path):
     assert len(calls) == 1
 
 
+def test_redact_hook_masks_what_the_langchain_model_sees():
+    enable_handler(hookchain.get_handler("redact"))
+    assert from_langchain(LCEchoChatModel()).invoke("mail bob@example.com").content == "mail <EMAIL_1>"
+
+
 def test_streaming_field_follows_the_wrapped_model():
     """As LangChain's invoke of ChatOpenAI(streaming=True): tokens fire."""
     recorder = RecordingHandler()
