@@ -309,8 +309,10 @@ def clean_metadata(metadata: Optional[dict[str, Any]]) -> dict[str, Any]:
 
 def _is_last_chunk(message: Any) -> bool:
     # LangChain's extra final chunk: empty, chunk_position="last". (A merged
-    # chunk that includes it also has chunk_position="last", but content.)
-    return getattr(message, "chunk_position", None) == "last" and not message.content
+    # chunk that includes it also has chunk_position="last", but content or
+    # tool-call chunks.)
+    return (getattr(message, "chunk_position", None) == "last" and not message.content
+            and not getattr(message, "tool_call_chunks", None))
 
 
 def norm(value: Any) -> Any:

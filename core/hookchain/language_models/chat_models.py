@@ -43,7 +43,7 @@ from hookchain import model_hooks
 from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, convert_to_messages, message_chunk_to_message
 from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from hookchain.prompt_values import PromptValue
-from hookchain.runnables.base import RunnableSerializable, _aclose, _close
+from hookchain.runnables.base import Runnable, RunnableSerializable, _aclose, _close
 from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
 
 __all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
@@ -77,6 +77,32 @@ def _cached_chunks(cached: Any) -> list[ChatGenerationChunk]:
     if isinstance(cached, ChatResult):
         return [_to_chunk(cached.generations[0])]
     return list(cached)
+
+
+def _is_pydantic_class(schema: Any) -> bool:
+    """A pydantic (v2 or v1) model class, as LangChain's ``is_basemodel_subclass``."""
+    if not isinstance(schema, type):
+        return False
+    from pydantic import BaseModel
+    from pydantic.v1 import BaseModel as BaseModelV1
+
+    return issubclass(schema, (BaseModel, BaseModelV1))
+
+
+def _structured_output_option(kwargs: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """Pops ``ls_structured_output_format`` (or its old name
+    ``structured_output_format``) from a call's ``kwargs`` and returns it as
+    LangChain's ``on_chat_model_start`` option: ``{"kwargs": ..., "schema":
+    <JSON schema>}`` (nothing when the schema cannot be converted)."""
+    fmt = kwargs.pop("ls_structured_output_format", None) or kwargs.pop("structured_output_format", None)
+    if not fmt:
+        return None
+    from hookchain.utils.function_calling import convert_to_json_schema
+
+    try:
+        return {"ls_structured_output_format": {"kwargs": fmt.get("kwargs", {}), "schema": convert_to_json_schema(fmt["schema"])}}
+    except ValueError:
+        return None
 
 
 def _overrides(model: "BaseChatModel", name: str) -> bool:
@@ -199,10 +225,19 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     def _hc_configure(self, config: RunnableConfig, cls: type) -> Any:
         return cls.configure(config.get("callbacks"), self.callbacks, False, config.get("tags"), self.tags, config.get("metadata"), self.metadata)
 
-    def _hc_start_kwargs(self, config: RunnableConfig, stop: Optional[list[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _hc_start_kwargs(self, config: RunnableConfig, stop: Optional[list[str]], kwargs: dict[str, Any],
+                         streamed: bool = False) -> dict[str, Any]:
+        """``on_chat_model_start``'s keywords, as LangChain's: ``options`` is
+        ``{"stop": stop}``, plus the call's ``kwargs`` for a streamed call,
+        plus ``ls_structured_output_format`` (popped from ``kwargs``: it
+        never reaches the model) with its schema as JSON schema."""
+        structured = _structured_output_option(kwargs) if kwargs else None
+        options = {"stop": stop, **kwargs} if streamed else {"stop": stop}
+        if structured:
+            options.update(structured)
         return {
             "invocation_params": self._hc_invocation_params(stop, kwargs),
-            "options": {"stop": stop, **kwargs},
+            "options": options,
             "name": config.get("run_name"),
             "run_id": config.pop("run_id", None),
             "batch_size": 1,
@@ -363,7 +398,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         config = ensure_config(config)
         messages = _to_messages(input)
         rm = self._hc_configure(config, CallbackManager).on_chat_model_start(
-            self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs))[0]
+            self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs, streamed=True))[0]
         chunks: list[ChatGenerationChunk] = []
         call, it = None, None
         try:
@@ -405,7 +440,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         config = ensure_config(config)
         messages = _to_messages(input)
         rm = (await self._hc_configure(config, AsyncCallbackManager).on_chat_model_start(
-            self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs)))[0]
+            self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs, streamed=True)))[0]
         chunks: list[ChatGenerationChunk] = []
         call, it = None, None
         try:
@@ -435,6 +470,97 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
                     call.error(e)
                 await rm.on_llm_error(e, response=self._hc_partial(chunks))
             raise
+
+    # -- tools and structured output --------------------------------------- #
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Optional[str] = None, **kwargs: Any) -> Runnable:
+        """This model with ``tools`` bound, as LangChain's ``bind_tools``.
+
+        Args:
+            tools: tools to offer the model: ``@tool``s / ``BaseTool``s, Python
+                functions, pydantic models, ``TypedDict`` classes, JSON schemas
+                or OpenAI tool dicts (anything
+                ``hookchain.utils.function_calling.convert_to_openai_tool`` takes).
+            tool_choice: which tool the model must call: a tool name,
+                ``"auto"``, ``"any"``/``"required"`` (some tool) or ``"none"``;
+                ``None`` leaves it to the model.
+            **kwargs: further call options to bind.
+
+        Returns:
+            A runnable (usually ``self.bind(tools=..., tool_choice=...)``) whose
+            ``AIMessage`` answers carry ``tool_calls`` (and ``tool_call_chunks``
+            while streaming, ``invalid_tool_calls`` for arguments that are not
+            JSON).
+
+        Raises:
+            NotImplementedError: always, here: a model that supports tool
+                calling overrides this method (as LangChain's base class).
+        """
+        name = type(self).__name__
+        raise NotImplementedError(
+            f"{name} does not support tool calling: {name}.bind_tools is not implemented. A model plugin implements "
+            f"it by converting each tool with hookchain.utils.function_calling.convert_to_openai_tool, returning "
+            f"self.bind(tools=[...], tool_choice=tool_choice, **kwargs) and sending those tools with each request"
+        )
+
+    def with_structured_output(
+        self, schema: Union[dict[str, Any], type], *, include_raw: bool = False,
+        method: Optional[str] = None, strict: Optional[bool] = None, **kwargs: Any,
+    ) -> Runnable:
+        """A runnable answering with ``schema``-shaped objects, as LangChain's
+        base ``with_structured_output``: ``bind_tools([schema],
+        tool_choice="any")`` piped into a tool-call parser reading the first
+        tool call (``PydanticToolsParser`` for a pydantic model, else
+        ``JsonOutputKeyToolsParser`` keyed by the schema's name). Streams
+        partial objects as the tool call's arguments grow.
+
+        Args:
+            schema: a pydantic model class (answers are validated instances), a
+                ``TypedDict`` class, a JSON schema (a dict with a ``title``) or
+                an OpenAI tool/function dict (answers are plain dicts, not
+                validated).
+            include_raw: when true, answer ``{"raw": AIMessage, "parsed":
+                object or None, "parsing_error": exception or None}`` and never
+                raise a parse error (``parsing_error`` holds it).
+            method, strict: accepted and ignored here (the base class always
+                uses tool calling, as LangChain's); a model overriding this
+                method may honour ``"json_schema"`` / ``"json_mode"``.
+
+        Raises:
+            ValueError: an argument other than these is given.
+            NotImplementedError: the model does not implement ``bind_tools``.
+
+        Errors of the answer (without ``include_raw``): ``OutputParserException``
+        when the tool called is not ``schema``'s, ``pydantic.ValidationError``
+        when its arguments do not validate (as LangChain's parsers); ``None``
+        when the model called no tool.
+        """
+        from operator import itemgetter
+
+        from hookchain.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
+        from hookchain.runnables.base import RunnableParallel, RunnablePassthrough
+        from hookchain.utils.function_calling import convert_to_openai_tool
+
+        if kwargs:
+            raise ValueError(
+                f"Received unsupported arguments {kwargs}: with_structured_output takes schema, include_raw, method and strict"
+            )
+        if not _overrides(self, "bind_tools"):
+            raise NotImplementedError(
+                f"with_structured_output is not implemented for {type(self).__name__}: implement bind_tools (the base "
+                f"with_structured_output binds the schema as a tool with tool_choice='any') or override with_structured_output"
+            )
+        llm = self.bind_tools([schema], tool_choice="any", ls_structured_output_format={
+            "kwargs": {"method": "function_calling"}, "schema": schema})
+        if _is_pydantic_class(schema):
+            parser: Runnable = PydanticToolsParser(tools=[schema], first_tool_only=True)
+        else:
+            key_name = convert_to_openai_tool(schema)["function"]["name"]
+            parser = JsonOutputKeyToolsParser(key_name=key_name, first_tool_only=True)
+        if not include_raw:
+            return llm | parser
+        parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableParallel(raw=llm) | parse.with_fallbacks([no_parse], exception_key="parsing_error")
 
     def __repr__(self) -> str:
         # pydantic's repr would show every field; keep it short and secret-free.

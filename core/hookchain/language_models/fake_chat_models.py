@@ -11,6 +11,12 @@ as a real model.
   strings; streams content split on whitespace, then ``additional_kwargs`` and
   tool calls as chunks.
 * ``ParrotFakeChatModel``: answers the last input message itself.
+
+``GenericFakeChatModel`` and ``FakeMessagesListChatModel`` also have
+``bind_tools`` (a hookchain addition; LangChain's raise ``NotImplementedError``):
+the tools are bound as call options and the scripted messages, with their
+``tool_calls``, are the answers, so ``bind_tools`` and ``with_structured_output``
+chains run offline.
 * ``FakeChatModel``: always ``"fake response"``.
 """
 
@@ -19,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, AsyncIterator, Iterator, Optional
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 
 from pydantic import field_validator
 
@@ -50,7 +56,24 @@ class _Cycling:
         return response
 
 
-class FakeMessagesListChatModel(_Cycling, BaseChatModel):
+class _BindsTools:
+    """``bind_tools`` for the message-scripted fakes (a hookchain addition:
+    LangChain 1.7.2's fakes raise ``NotImplementedError``)."""
+
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Optional[str] = None, **kwargs: Any) -> Any:
+        """This model with ``tools`` (converted by ``convert_to_openai_tool``)
+        and ``tool_choice`` (when given) bound as call options, as a provider
+        model's ``bind_tools``. The answers stay the scripted messages: put
+        ``tool_calls`` in them. So ``with_structured_output`` works on the
+        fake too (script an ``AIMessage`` calling the schema's tool)."""
+        from hookchain.utils.function_calling import convert_to_openai_tool
+
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)  # type: ignore[attr-defined]
+
+
+class FakeMessagesListChatModel(_BindsTools, _Cycling, BaseChatModel):
     """Answers ``responses[i]`` (a message, returned as given) and moves ``i``
     on, cycling, as LangChain's. ``stream`` gives the whole answer as one chunk.
 
@@ -176,7 +199,7 @@ def _tool_call_chunks(message: AIMessage) -> list[dict[str, Any]]:
     ]
 
 
-class GenericFakeChatModel(BaseChatModel):
+class GenericFakeChatModel(_BindsTools, BaseChatModel):
     """Answers the next item of ``messages`` (an ``AIMessage``, or a string
     made into one), as LangChain's; raises ``StopIteration`` when it is used up.
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Callable, Optional, get_args, get_origin, get
 from pydantic import BaseModel
 from typing_extensions import is_typeddict
 
-__all__ = ["convert_to_openai_function", "convert_to_openai_tool"]
+__all__ = ["convert_to_openai_function", "convert_to_openai_tool", "convert_to_json_schema"]
 
 #: OpenAI tool types passed through unchanged by ``convert_to_openai_tool`` (as LangChain).
 _OPENAI_TOOL_TYPES = frozenset((
@@ -226,3 +226,19 @@ def convert_to_openai_tool(tool: Any, *, strict: Optional[bool] = None) -> dict[
     if isinstance(tool, dict) and (tool.get("type") in _OPENAI_TOOL_TYPES or (tool.get("type") or "").startswith("web_search_preview")):
         return tool
     return {"type": "function", "function": convert_to_openai_function(tool, strict=strict)}
+
+
+def convert_to_json_schema(schema: Any, *, strict: Optional[bool] = None) -> dict[str, Any]:
+    """``schema`` (anything ``convert_to_openai_tool`` takes) as one JSON
+    schema: the function's ``parameters`` with its name as ``title`` and its
+    ``description`` (as LangChain's ``convert_to_json_schema``). Raises
+    ``ValueError`` when ``schema`` is an OpenAI tool of another type than
+    ``"function"`` (it has no parameters), else as ``convert_to_openai_function``."""
+    function = convert_to_openai_tool(schema, strict=strict).get("function")
+    if not isinstance(function, dict) or "name" not in function:
+        raise ValueError(f"cannot make a JSON schema of {schema!r}: it is not a function tool")
+    out: dict[str, Any] = {"title": function["name"]}
+    if "description" in function:
+        out["description"] = function["description"]
+    out.update(function.get("parameters", {}))
+    return out
