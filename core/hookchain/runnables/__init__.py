@@ -4,14 +4,19 @@ from hookchain.runnables.base import (
     Runnable,
     RunnableAssign,
     RunnableBinding,
+    RunnableEach,
+    RunnableGenerator,
     RunnableLambda,
     RunnableMap,
     RunnableParallel,
     RunnablePassthrough,
+    RunnablePick,
     RunnableSequence,
     RunnableSerializable,
+    chain,
     coerce_to_runnable,
 )
+from hookchain.runnables.branch import RunnableBranch
 from hookchain.runnables.config import RunnableConfig, ensure_config, patch_config, run_in_executor
 from hookchain.runnables.fallbacks import RunnableWithFallbacks
 from hookchain.runnables.retry import RunnableRetry
@@ -20,5 +25,6 @@ __all__ = [
     "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",
     "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "RunnableSerializable", "coerce_to_runnable",
     "RunnableConfig", "ensure_config", "patch_config", "run_in_executor",
-    "RunnableWithFallbacks", "RunnableRetry",
+    "RunnableWithFallbacks", "RunnableRetry", "RunnableBranch", "RunnablePick", "RunnableEach", "RunnableGenerator",
+    "chain",
 ]

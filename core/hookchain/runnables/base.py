@@ -24,6 +24,7 @@ import inspect
 import itertools
 import threading
 from functools import partial
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from queue import Queue
 from abc import ABC, abstractmethod
 from typing import (
@@ -54,7 +55,8 @@ asyncio = lazy_import("asyncio")  # loaded on first use: sync-only programs neve
 
 __all__ = [
     "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",
-    "RunnablePassthrough", "RunnableAssign", "RunnableBinding", "RunnableSerializable", "coerce_to_runnable",
+    "RunnablePassthrough", "RunnableAssign", "RunnablePick", "RunnableBinding", "RunnableEach", "RunnableGenerator",
+    "RunnableSerializable", "chain", "coerce_to_runnable",
 ]
 
 Input = TypeVar("Input", contravariant=True)
@@ -238,6 +240,56 @@ async def _arun_stream(rm: Any, it: AsyncIterator[Any], deferred: Optional[_Defe
         await rm.on_chain_end(_merge_all(chunks), **(deferred.end_kwargs() if deferred else {}))
 
 
+def _added_or_none(total: Any, chunk: Any) -> Any:
+    """``total + chunk``, ``None`` from the first pair that cannot be added
+    on: how LangChain's branch and fallback streams total their output."""
+    if total is None:
+        return None
+    try:
+        return total + chunk
+    except TypeError:
+        return None
+
+
+def _chain_stream(rm: Any, chunks: Iterator[Any], *inner: Any) -> Iterator[Any]:
+    """Yield ``chunks`` as the output of the chain run ``rm`` (a branch, a
+    fallback), ended with their total as LangChain's ``RunnableBranch.stream``
+    adds it (``_added_or_none``; ``None`` for no chunk), or with the error
+    after closing ``chunks`` and the ``inner`` iterators it reads."""
+    output: Any = _NONE
+    try:
+        for chunk in chunks:
+            yield chunk
+            output = chunk if output is _NONE else _added_or_none(output, chunk)
+    except BaseException as e:
+        try:
+            for it in (chunks, *inner):
+                _close(it)
+        finally:
+            rm.on_chain_error(e)
+        raise
+    rm.on_chain_end(None if output is _NONE else output)
+
+
+async def _achain_stream(rm: Any, chunks: AsyncIterator[Any], *inner: Any) -> AsyncIterator[Any]:
+    """Async ``_chain_stream``. As LangChain, ``astream_events`` sees the
+    output stream of such a run only when it is the root run."""
+    out = _tap(rm, chunks) if rm.handlers and rm.parent_run_id is None else chunks
+    output: Any = _NONE
+    try:
+        async for chunk in out:
+            yield chunk
+            output = chunk if output is _NONE else _added_or_none(output, chunk)
+    except BaseException as e:
+        try:  # even if cancelled meanwhile
+            for it in (out, chunks, *inner):
+                await _aclose(it)
+        finally:
+            await rm.on_chain_error(e)
+        raise
+    await rm.on_chain_end(None if output is _NONE else output)
+
+
 def _run_all(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int], return_exceptions: bool) -> list[Any]:
     """Run ``calls`` concurrently on the shared pool, the calling thread working
     too; at most ``max_concurrency`` at once. Results in order; the first error
@@ -276,6 +328,36 @@ def _run_all(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int],
                 raise e
             out[i] = e
     return out
+
+
+def _as_completed(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[int], return_exceptions: bool) -> Iterator[tuple[int, Any]]:
+    """``(index, result)`` of ``calls`` as each finishes, at most
+    ``max_concurrency`` at once. They run on a thread pool of their own (as
+    LangChain's): the shared pool's threads may all be waiting on such
+    iterators, and the consuming thread cannot help without holding back
+    results that finished meanwhile. The first exception is raised unless
+    ``return_exceptions``; leaving early cancels the calls not started."""
+    def run(i: int) -> tuple[int, Any, bool]:
+        try:
+            return i, calls[i](), False
+        except Exception as e:  # noqa: BLE001 - handed to the consumer
+            return i, e, True
+
+    if len(calls) == 1:
+        results: Iterator[tuple[int, Any, bool]] = iter((run(0),))
+        pool = None
+    else:
+        pool = ThreadPoolExecutor(min(len(calls), max_concurrency or POOL_WORKERS), thread_name_prefix="hookchain-as-completed")
+        futures = [pool.submit(contextvars.copy_context().run, run, i) for i in range(len(calls))]
+        results = (f.result() for f in as_completed(futures))
+    try:
+        for i, out, failed in results:
+            if failed and not return_exceptions:
+                raise out
+            yield i, out
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class Runnable(ABC, Generic[Input, Output]):
@@ -399,10 +481,13 @@ class Runnable(ABC, Generic[Input, Output]):
     # (``defers_inputs=False``, LangChain's value), and reports the ``+`` of the
     # input chunks as ``inputs=`` of ``on_chain_end`` (of ``on_chain_error``: the
     # first input chunk, as LangChain).
+    #: ``defers_inputs`` of the deferred start (``True`` for ``RunnableGenerator``, as LangChain).
+    _defers_inputs = False
+
     def _deferred_start(self, cm: Any, config: RunnableConfig, run_type: Optional[str]) -> Any:
         extra = {"run_type": run_type} if run_type else {}
         return cm.on_chain_start(self._serialized, {"input": ""}, run_id=config.pop("run_id", None),
-                                 name=config.get("run_name") or self.get_name(), defers_inputs=False, **extra)
+                                 name=config.get("run_name") or self.get_name(), defers_inputs=self._defers_inputs, **extra)
 
     def _transform_stream_with_config(
         self, input: Iterator[Any], func: Callable[[Iterator[Any], RunnableConfig, Any], Iterator[Any]],
@@ -489,6 +574,55 @@ class Runnable(ABC, Generic[Input, Output]):
 
         return list(await asyncio.gather(*(one(i, c) for i, c in zip(inputs, configs))))
 
+    def batch_as_completed(
+        self, inputs: Sequence[Input], config: Optional[Union[RunnableConfig, Sequence[RunnableConfig]]] = None,
+        *, return_exceptions: bool = False, **kwargs: Any,
+    ) -> Iterator[tuple[int, Any]]:
+        """``invoke`` each input concurrently (as ``batch``), yielding
+        ``(index, output)`` as each one finishes, as LangChain's
+        ``batch_as_completed``. With ``return_exceptions`` an input's exception
+        is yielded as its output; otherwise the first one raised ends the
+        iteration. Closing the iterator early leaves the inputs not yet
+        started unrun. The calling thread works too while it waits."""
+        if not inputs:
+            return
+        configs = get_config_list(config, len(inputs))
+        calls = [lambda i=i, c=c: self.invoke(i, c, **kwargs) for i, c in zip(inputs, configs)]
+        yield from _as_completed(calls, configs[0].get("max_concurrency"), return_exceptions)
+
+    async def abatch_as_completed(
+        self, inputs: Sequence[Input], config: Optional[Union[RunnableConfig, Sequence[RunnableConfig]]] = None,
+        *, return_exceptions: bool = False, **kwargs: Any,
+    ) -> AsyncIterator[tuple[int, Any]]:
+        """Async ``batch_as_completed``: ``ainvoke`` each input as a task (at
+        most ``max_concurrency`` at once), yielding ``(index, output)`` as each
+        finishes. Closing the iterator early cancels the tasks still running."""
+        if not inputs:
+            return
+        configs = get_config_list(config, len(inputs))
+        limit = configs[0].get("max_concurrency")
+        semaphore = asyncio.Semaphore(limit) if limit else None
+
+        async def one(i: int, input: Any, cfg: RunnableConfig) -> tuple[int, Any]:
+            try:
+                if semaphore is None:
+                    return i, await self.ainvoke(input, cfg, **kwargs)
+                async with semaphore:
+                    return i, await self.ainvoke(input, cfg, **kwargs)
+            except Exception as e:
+                if return_exceptions:
+                    return i, e
+                raise
+
+        tasks = [asyncio.ensure_future(one(i, v, c)) for i, (v, c) in enumerate(zip(inputs, configs))]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
         """Yield the output in chunks; by default one chunk, the ``invoke`` output."""
         yield self.invoke(input, config, **kwargs)
@@ -550,6 +684,17 @@ class Runnable(ABC, Generic[Input, Output]):
         computed from that output by a runnable (or function, or dict of them).
         The output must be a dict (``TypeError`` otherwise)."""
         return self | RunnableAssign(RunnableParallel(kwargs))
+
+    def pick(self, keys: Union[str, list[str]]) -> "RunnableSequence":
+        """``self | RunnablePick(keys)``, as LangChain's ``Runnable.pick``: one
+        key's value (a str) or a dict of the keys present (a list) of this
+        runnable's dict output."""
+        return self | RunnablePick(keys)
+
+    def map(self) -> "RunnableEach":
+        """A ``RunnableEach``: this runnable over each item of a list input
+        (one ``batch``), as LangChain's ``Runnable.map``."""
+        return RunnableEach(bound=self)
 
     def with_fallbacks(
         self, fallbacks: Sequence[Any], *, exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
@@ -752,6 +897,36 @@ class RunnableSequence(Runnable):
         return self._astream_with_config(lambda value, c, rm: self._apipe(source(value), c, rm, kwargs), input, config)
 
 
+def _iter_in_context(child: RunnableConfig, func: Callable[..., Iterator[Any]], *args: Any, **kwargs: Any) -> Iterator[Any]:
+    """The chunks of the generator ``func(*args, **kwargs)``, which runs (each
+    step of it) with ``child`` as the context's current child config, so that
+    runnables it invokes join the run tree."""
+    ctx = contextvars.copy_context()
+    ctx.run(var_child_runnable_config.set, child)
+    gen = ctx.run(func, *args, **kwargs)
+    try:
+        while True:
+            try:
+                yield ctx.run(next, gen)
+            except StopIteration:
+                return
+    finally:
+        gen.close()
+
+
+async def _aiter_in_context(child: RunnableConfig, func: Callable[..., AsyncIterator[Any]], *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+    """Async ``_iter_in_context`` for an async generator function."""
+    previous = var_child_runnable_config.set(child).old_value
+    try:
+        async with _aclosing(func(*args, **kwargs)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+    finally:
+        # Not reset(token): closing from the garbage collector's task runs
+        # this in another context.
+        var_child_runnable_config.set(None if previous is contextvars.Token.MISSING else previous)
+
+
 def _accepts_config(func: Callable[..., Any]) -> bool:
     try:
         return "config" in inspect.signature(func).parameters
@@ -876,17 +1051,7 @@ class RunnableLambda(Runnable):
 
         def run(value: Any, config: RunnableConfig, rm: Any) -> Iterator[Any]:
             child = self._child(config, rm)
-            ctx = contextvars.copy_context()
-            ctx.run(var_child_runnable_config.set, child)
-            gen = ctx.run(self.func, *self._args(value, child), **kwargs)
-            try:
-                while True:
-                    try:
-                        yield ctx.run(next, gen)
-                    except StopIteration:
-                        return
-            finally:
-                gen.close()
+            return _iter_in_context(child, self.func, *self._args(value, child), **kwargs)
 
         return run
 
@@ -915,17 +1080,9 @@ class RunnableLambda(Runnable):
 
             return one
 
-        async def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+        def run(value: Any, config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
             child = self._child(config, rm)
-            previous = var_child_runnable_config.set(child).old_value
-            try:
-                async with _aclosing(self.afunc(*self._args(value, child), **kwargs)) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
-            finally:
-                # Not reset(token): closing from the garbage collector's task
-                # runs this in another context.
-                var_child_runnable_config.set(None if previous is contextvars.Token.MISSING else previous)
+            return _aiter_in_context(child, self.afunc, *self._args(value, child), **kwargs)
 
         return run
 
@@ -1250,6 +1407,70 @@ class RunnableAssign(Runnable):
         return self._atransform_stream_with_config(input, self._aassigned, config)
 
 
+class RunnablePick(Runnable):
+    """Picks keys of its dict input, as LangChain's ``RunnablePick``:
+    ``keys`` a str gives that key's value (``None`` if absent); a list gives
+    an ``AddableDict`` of the listed keys present (``None`` if none is).
+    Raises ``ValueError`` for an input that is not a dict. Streams pick each
+    input chunk (chunks picking nothing are skipped)."""
+
+    def __init__(self, keys: Union[str, list[str]], name: Optional[str] = None) -> None:
+        if not isinstance(keys, (str, list)):
+            raise TypeError(f"RunnablePick keys must be a str or a list of str, got {type(keys).__name__}")
+        self.keys = keys
+        self.name = name
+
+    def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
+        keys = ",".join([self.keys] if isinstance(self.keys, str) else self.keys)
+        return super().get_name(suffix, name=name or self.name or f"RunnablePick<{keys}>")
+
+    def _pick(self, value: Any, config: Any = None, rm: Any = None) -> Any:
+        if not isinstance(value, dict):
+            raise ValueError(f"{self.get_name()} needs a dict input, got {type(value).__name__}")
+        if isinstance(self.keys, str):
+            return value.get(self.keys)
+        picked = {k: value[k] for k in self.keys if k in value}
+        return AddableDict(picked) if picked else None
+
+    async def _apick(self, value: Any, config: Any = None, rm: Any = None) -> Any:
+        return self._pick(value)
+
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Any:
+        return self._call_with_config(self._pick, input, config)
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Any:
+        return await self._acall_with_config(self._apick, input, config)
+
+    def _picked(self, chunks: Iterator[Any], config: RunnableConfig, rm: Any) -> Iterator[Any]:
+        for chunk in chunks:
+            picked = self._pick(chunk)
+            if picked is not None:
+                yield picked
+
+    async def _apicked(self, chunks: AsyncIterator[Any], config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+        async for chunk in chunks:
+            picked = self._pick(chunk)
+            if picked is not None:
+                yield picked
+
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Any]:
+        return self._stream_with_config(lambda value, c, rm: self._picked(iter((value,)), c, rm), input, config)
+
+    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Any]:
+        async def source(value: Any) -> AsyncIterator[Any]:
+            yield value
+
+        return self._astream_with_config(lambda value, c, rm: self._apicked(source(value), c, rm), input, config)
+
+    def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Any]:
+        """Pick each chunk as it arrives (a run with a deferred input, as LangChain)."""
+        return self._transform_stream_with_config(input, self._picked, config)
+
+    def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Any]:
+        """Async ``transform``."""
+        return self._atransform_stream_with_config(input, self._apicked, config)
+
+
 class RunnableBinding(Runnable):
     """Another runnable with fixed call ``kwargs`` and a default ``config``
     (what ``bind`` and ``with_config`` return). It adds no run of its own."""
@@ -1308,6 +1529,141 @@ class RunnableBinding(Runnable):
 
     def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
         return self.bound.atransform(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+
+class RunnableEach(Runnable):
+    """``bound`` over each item of a list input, as LangChain's
+    ``RunnableEach`` (what ``Runnable.map`` returns): one chain run whose
+    children are ``bound.batch``'s runs; the output is the list of outputs.
+    The first item's exception is raised (``batch``'s contract)."""
+
+    def __init__(self, *, bound: Runnable, name: Optional[str] = None) -> None:
+        self.bound = coerce_to_runnable(bound)
+        self.name = name
+
+    def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
+        return super().get_name(suffix, name=name or self.name or f"RunnableEach<{self.bound.get_name()}>")
+
+    def __repr__(self) -> str:
+        return f"RunnableEach(bound={self.bound!r})"
+
+    @property
+    def InputType(self) -> Any:  # noqa: N802
+        return list[self.bound.InputType]  # type: ignore[name-defined]
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        return list[self.bound.OutputType]  # type: ignore[name-defined]
+
+    def invoke(self, input: Sequence[Any], config: Optional[RunnableConfig] = None, **kwargs: Any) -> list[Any]:
+        def run(items: Sequence[Any], config: RunnableConfig, rm: Any) -> list[Any]:
+            return self.bound.batch(list(items), [patch_config(config, callbacks=rm.get_child()) for _ in items], **kwargs)
+
+        return self._call_with_config(run, input, config)
+
+    async def ainvoke(self, input: Sequence[Any], config: Optional[RunnableConfig] = None, **kwargs: Any) -> list[Any]:
+        async def run(items: Sequence[Any], config: RunnableConfig, rm: Any) -> list[Any]:
+            configs = [patch_config(config, callbacks=rm.get_child()) for _ in items]
+            return await self.bound.abatch(list(items), configs, **kwargs)
+
+        return await self._acall_with_config(run, input, config)
+
+
+class RunnableGenerator(Runnable):
+    """A generator function over the input stream as a runnable, as
+    LangChain's ``RunnableGenerator``: ``transform(chunks)`` receives an
+    iterator of input chunks and yields output chunks (``atransform``: an
+    async iterator, an async generator function). Either may take a
+    ``config`` keyword argument; runnables they invoke join the run tree.
+
+    ``stream``/``astream`` feed the one input as a one-chunk stream;
+    ``invoke``/``ainvoke`` return the ``+`` of the output chunks (``None`` for
+    none). The run's input is deferred, as LangChain's (``{"input": ""}`` at
+    start, the chunks' ``+`` as ``inputs=`` of ``on_chain_end``).
+
+    Raises ``TypeError`` when ``transform`` is not a (sync or async) generator
+    function; ``NotImplementedError`` for a sync call of an async-only
+    generator (and the reverse), as LangChain.
+    """
+
+    _defers_inputs = True
+
+    def __init__(self, transform: Callable[..., Any], atransform: Optional[Callable[..., Any]] = None,
+                 *, name: Optional[str] = None) -> None:
+        self._sync: Optional[Callable[..., Iterator[Any]]] = None
+        self._async: Optional[Callable[..., AsyncIterator[Any]]] = atransform
+        if inspect.isasyncgenfunction(transform):
+            self._async = transform
+        elif inspect.isgeneratorfunction(transform):
+            self._sync = transform
+        else:
+            raise TypeError(
+                f"RunnableGenerator needs a generator function (def ... yield), got {type(transform).__name__}"
+            )
+        named = atransform if atransform is not None else transform
+        self.name = name or getattr(named, "__name__", None) or "RunnableGenerator"
+
+    def __repr__(self) -> str:
+        return f"RunnableGenerator({self.name})"
+
+    @property
+    def InputType(self) -> Any:  # noqa: N802
+        return Any
+
+    OutputType = InputType
+
+    def _kwargs(self, func: Callable[..., Any], child: RunnableConfig, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {**kwargs, "config": child} if _accepts_config(func) else kwargs
+
+    def transform(self, input: Iterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        if self._sync is None:
+            raise NotImplementedError(f"{self!r} only supports async methods; use astream/ainvoke")
+        func = self._sync
+
+        def run(chunks: Iterator[Any], config: RunnableConfig, rm: Any) -> Iterator[Any]:
+            child = patch_config(config, callbacks=rm.get_child())
+            return _iter_in_context(child, func, chunks, **self._kwargs(func, child, kwargs))
+
+        return self._transform_stream_with_config(input, run, config)
+
+    def atransform(self, input: AsyncIterator[Input], config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        if self._async is None:
+            raise NotImplementedError(f"{self!r} only supports sync methods; use stream/invoke")
+        func = self._async
+
+        def run(chunks: AsyncIterator[Any], config: RunnableConfig, rm: Any) -> AsyncIterator[Any]:
+            child = patch_config(config, callbacks=rm.get_child())
+            return _aiter_in_context(child, func, chunks, **self._kwargs(func, child, kwargs))
+
+        return self._atransform_stream_with_config(input, run, config)
+
+    def stream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Iterator[Output]:
+        return self.transform(iter((input,)), config, **kwargs)
+
+    def astream(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Output]:
+        async def source() -> AsyncIterator[Any]:
+            yield input
+
+        return self.atransform(source(), config, **kwargs)
+
+    def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        final: Any = None
+        for chunk in self.stream(input, config, **kwargs):
+            final = chunk if final is None else final + chunk
+        return final
+
+    async def ainvoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
+        final: Any = None
+        async with _aclosing(self.astream(input, config, **kwargs)) as chunks:
+            async for chunk in chunks:
+                final = chunk if final is None else final + chunk
+        return final
+
+
+def chain(func: Callable[..., Any]) -> RunnableLambda:
+    """Decorator: ``func`` as a ``RunnableLambda`` named after it, as
+    LangChain's ``@chain``. Runnables invoked inside ``func`` are child runs."""
+    return RunnableLambda(func)
 
 
 class RunnableSerializable(BaseModel, Runnable[Input, Output]):

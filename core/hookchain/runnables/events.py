@@ -155,7 +155,9 @@ class _EventStreamHandler(AsyncCallbackHandler):
         # A run whose input is a stream (an output parser's transform) starts
         # without it and reports it at the end, as LangChain; only those pass
         # ``defers_inputs`` (False, as LangChain's parsers).
-        self._send(f"on_{kind}_start", run_id, info, {} if "defers_inputs" in kwargs else {"input": info.inputs})
+        # The root's start always has the input given to astream_events (as LangChain).
+        deferred = "defers_inputs" in kwargs and run_id != self.root
+        self._send(f"on_{kind}_start", run_id, info, {} if deferred else {"input": info.inputs})
 
     async def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         info = self.runs.pop(run_id, None)

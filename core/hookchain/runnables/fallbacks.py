@@ -13,23 +13,14 @@ from functools import wraps
 from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 
 from hookchain._lazy import lazy_import
-from hookchain.runnables.base import _NONE, Runnable, _aclose, _close, _tap, coerce_to_runnable
+from hookchain.runnables.base import (
+    Runnable, _achain_stream, _aclosing, _arecorded, _chain_stream, _recorded, coerce_to_runnable,
+)
 from hookchain.runnables.config import RunnableConfig, ensure_config, get_config_list, patch_config
 
 asyncio = lazy_import("asyncio")
 
 __all__ = ["RunnableWithFallbacks"]
-
-
-def _added(total: Any, chunk: Any) -> Any:
-    """``total + chunk``, as LangChain's fallback streams add their output:
-    ``None`` from the first pair that cannot be added on."""
-    if total is None:
-        return None
-    try:
-        return total + chunk
-    except TypeError:
-        return None
 
 
 class RunnableWithFallbacks(Runnable):
@@ -267,19 +258,7 @@ class RunnableWithFallbacks(Runnable):
         else:
             rm.on_chain_error(first_error)
             raise first_error  # type: ignore[misc]
-        output = chunk
-        try:
-            yield chunk
-            for chunk in stream:
-                yield chunk
-                output = _added(output, chunk)
-        except BaseException as e:
-            try:
-                _close(stream)
-            finally:
-                rm.on_chain_error(e)
-            raise
-        rm.on_chain_end(output)
+        yield from _chain_stream(rm, _recorded(chunk, stream, None), stream)
 
     async def astream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs: Any) -> AsyncIterator[Any]:
         """Async ``stream``."""
@@ -305,26 +284,9 @@ class RunnableWithFallbacks(Runnable):
         else:
             await rm.on_chain_error(first_error)
             raise first_error  # type: ignore[misc]
-        async def chunks(first: Any) -> AsyncIterator[Any]:
-            yield first
-            async for chunk in stream:
+        async with _aclosing(_achain_stream(rm, _arecorded(chunk, stream, None), stream)) as chunks:
+            async for chunk in chunks:
                 yield chunk
-
-        # As LangChain, astream_events sees the output stream of a root run only.
-        out = _tap(rm, chunks(chunk)) if rm.handlers and rm.parent_run_id is None else chunks(chunk)
-        output: Any = _NONE
-        try:
-            async for chunk in out:
-                yield chunk
-                output = chunk if output is _NONE else _added(output, chunk)
-        except BaseException as e:
-            try:
-                await _aclose(out)
-                await _aclose(stream)
-            finally:
-                await rm.on_chain_error(e)
-            raise
-        await rm.on_chain_end(output)
 
     # -- the wrapped runnable's attributes ----------------------------------- #
     def __getattr__(self, name: str) -> Any:
