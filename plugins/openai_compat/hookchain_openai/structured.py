@@ -16,7 +16,6 @@ import warnings
 from operator import itemgetter
 from typing import Any, Optional, Sequence
 
-from hookchain.errors import OutputParserException
 from hookchain.messages import AIMessage
 from hookchain.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticOutputParser, PydanticToolsParser
 from hookchain.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
@@ -94,17 +93,14 @@ def response_format(schema: Any, *, strict: Optional[bool] = None) -> dict[str, 
     return out
 
 
-def _is_pydantic_class(schema: Any) -> bool:
+def _pydantic_version(schema: Any) -> Optional[int]:
+    """2 or 1 for a pydantic (v2 or v1) model class, else ``None``."""
     from pydantic import BaseModel
     from pydantic.v1 import BaseModel as BaseModelV1
 
-    return isinstance(schema, type) and issubclass(schema, (BaseModel, BaseModelV1))
-
-
-def _is_pydantic_v1(schema: Any) -> bool:
-    from pydantic.v1 import BaseModel as BaseModelV1
-
-    return isinstance(schema, type) and issubclass(schema, BaseModelV1)
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return 2
+    return 1 if isinstance(schema, type) and issubclass(schema, BaseModelV1) else None
 
 
 def _json_schema_parser(schema: type) -> Any:
@@ -112,7 +108,8 @@ def _json_schema_parser(schema: type) -> Any:
     langchain-openai's ``_oai_structured_outputs_parser``: the answer's JSON
     validated by ``schema``; ``None`` when the model called a tool instead;
     ``OpenAIRefusalError`` when it refused. Bad JSON or a failed validation is
-    an ``OutputParserException`` (langchain-openai: the SDK's own errors)."""
+    ``PydanticOutputParser``'s ``OutputParserException`` (langchain-openai: the
+    SDK's own errors)."""
     parser = PydanticOutputParser(pydantic_object=schema)
 
     def parse(message: AIMessage) -> Any:
@@ -122,12 +119,7 @@ def _json_schema_parser(schema: type) -> Any:
         text = str(message.text)
         if message.tool_calls and not text.strip():
             return None
-        try:
-            return parser.parse(text)
-        except OutputParserException:
-            raise
-        except ValueError as e:  # pydantic's ValidationError
-            raise OutputParserException(f"the answer does not fit {schema.__name__}: {e}", llm_output=text) from e
+        return parser.parse(text)
 
     return parse
 
@@ -141,8 +133,8 @@ def structured_output_runnable(model: Any, schema: Any, *, method: str, include_
         raise ValueError("Argument `strict` is not supported with `method`='json_mode'")
     if schema is None and method != "json_mode":
         raise ValueError("schema must be specified when method is not 'json_mode'. Received None.")
-    pydantic_schema = _is_pydantic_class(schema)
-    if method == "json_schema" and _is_pydantic_v1(schema):
+    pydantic_schema = _pydantic_version(schema) is not None
+    if method == "json_schema" and _pydantic_version(schema) == 1:
         warnings.warn('Received a Pydantic BaseModel V1 schema. This is not supported by method="json_schema". '
                       'Overriding to method="function_calling".', stacklevel=3)
         method = "function_calling"
