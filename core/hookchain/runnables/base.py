@@ -696,6 +696,34 @@ class Runnable(ABC, Generic[Input, Output]):
         (one ``batch``), as LangChain's ``Runnable.map``."""
         return RunnableEach(bound=self)
 
+    def with_listeners(
+        self, *, on_start: Optional[Callable[..., None]] = None, on_end: Optional[Callable[..., None]] = None,
+        on_error: Optional[Callable[..., None]] = None,
+    ) -> "RunnableBinding":
+        """This runnable with listeners of its run, as LangChain's
+        ``with_listeners``: each is called with the run's
+        ``hookchain.tracers.Run`` (``id``, ``name``, ``inputs``, ``outputs``,
+        ``error``, ``start_time``/``end_time``...), and with the call's config
+        too if it takes a ``config`` argument; ``on_start`` when the run starts,
+        ``on_end`` when it ends, ``on_error`` when it fails. A listener that
+        raises is logged, as any failing handler; the run goes on."""
+        from hookchain.tracers.root_listeners import RootListenersTracer
+
+        return RunnableBinding(bound=self, config_factories=[lambda config: {"callbacks": [RootListenersTracer(
+            config=config, on_start=on_start, on_end=on_end, on_error=on_error)]}])
+
+    def with_alisteners(
+        self, *, on_start: Optional[Callable[..., Awaitable[None]]] = None,
+        on_end: Optional[Callable[..., Awaitable[None]]] = None,
+        on_error: Optional[Callable[..., Awaitable[None]]] = None,
+    ) -> "RunnableBinding":
+        """``with_listeners`` for ``async def`` listeners (awaited), as
+        LangChain's ``with_alisteners``."""
+        from hookchain.tracers.root_listeners import AsyncRootListenersTracer
+
+        return RunnableBinding(bound=self, config_factories=[lambda config: {"callbacks": [AsyncRootListenersTracer(
+            config=config, on_start=on_start, on_end=on_end, on_error=on_error)]}])
+
     def with_fallbacks(
         self, fallbacks: Sequence[Any], *, exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
         exception_key: Optional[str] = None,
@@ -1475,14 +1503,21 @@ class RunnableBinding(Runnable):
     """Another runnable with fixed call ``kwargs`` and a default ``config``
     (what ``bind`` and ``with_config`` return). It adds no run of its own."""
 
-    def __init__(self, *, bound: Runnable, kwargs: Optional[dict[str, Any]] = None, config: Optional[RunnableConfig] = None) -> None:
+    def __init__(
+        self, *, bound: Runnable, kwargs: Optional[dict[str, Any]] = None, config: Optional[RunnableConfig] = None,
+        config_factories: Sequence[Callable[[RunnableConfig], RunnableConfig]] = (),
+    ) -> None:
         if type(bound) is RunnableBinding:  # flatten bind().with_config()... (not a subclass: RunnableRetry)
             kwargs = {**bound.kwargs, **(kwargs or {})}
             config = merge_configs(bound.config, config)
+            config_factories = [*bound.config_factories, *config_factories]
             bound = bound.bound
         self.bound = bound
         self.kwargs = kwargs or {}
         self.config: RunnableConfig = config or {}
+        #: Functions of each call's merged config giving more config to merge
+        #: in (as LangChain's ``config_factories``; ``with_listeners`` uses one).
+        self.config_factories = list(config_factories)
         self.name = None
 
     def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
@@ -1500,7 +1535,10 @@ class RunnableBinding(Runnable):
         return f"RunnableBinding(bound={self.bound!r}, kwargs={self.kwargs!r}, config={self.config!r})"
 
     def _merge(self, config: Optional[RunnableConfig]) -> RunnableConfig:
-        return merge_configs(self.config, config) if self.config else (config or {})  # type: ignore[return-value]
+        merged = merge_configs(self.config, config) if self.config else (config or {})
+        if self.config_factories:
+            merged = merge_configs(merged, *(factory(merged) for factory in self.config_factories))  # type: ignore[arg-type]
+        return merged  # type: ignore[return-value]
 
     def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
         return self.bound.invoke(input, self._merge(config), **{**self.kwargs, **kwargs})
