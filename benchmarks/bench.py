@@ -33,6 +33,10 @@ Workload keys (one table row each):
     handlers=H      (prompt | model).invoke with H runtime handlers, per call
     model_hooks=M   the invoke workload with M enabled no-op plugins implementing every
                     chat-model hook (M=0: none enabled, the hooks are skipped entirely)
+    handler_plugins=H  the invoke workload with the installed plugin handler H (otel: its own
+                    BatchSpanProcessor, spans discarded by a no-op exporter; runlog: a temporary
+                    file) as the only runtime handler; its overhead per run is this row minus
+                    handlers=0 (hookchain only; the other columns repeat invoke)
 
 Every per-call workload runs the same work three ways, interleaved in one
 process: hookchain, langchain-core, and a plain-Python "floor" (the same work
@@ -80,7 +84,7 @@ ECHO_CHARS = 200
 WORKLOAD_KEYS = (
     "invoke", "stream", "astream_events", "batch", "abatch", "import", "plugin_discovery",
     "cold_start_cli", "cold_start_lib", "memory", "memory_rss", "chain_length", "handlers",
-    "model_hooks", "startup",
+    "model_hooks", "startup", "handler_plugins",
 )
 
 # --------------------------------------------------------------------------- #
@@ -547,6 +551,26 @@ class Bench:
                                    f"`(prompt | model).invoke` with {n} runtime handler(s)"))
         return rows
 
+    def handler_plugins(self) -> list[Row]:
+        """The invoke workload with each installed plugin handler (hookchain only;
+        the other sides repeat invoke)."""
+        rows = []
+        for name, make in _plugin_handlers().items():
+            handler, done = make()
+            makers = {fw: (lambda chain=ns["chain"], cfg={"callbacks": [ns["CountingHandler"]()]}: (chain.invoke(self.short_input, cfg), 1)[1])
+                      for fw, ns in self.ns.items()}
+            cfg = {"callbacks": [handler]}
+            makers["hookchain"] = lambda chain=self.ns["hookchain"]["chain"], cfg=cfg: (chain.invoke(self.short_input, cfg), 1)[1]
+            fh = [FloorHandler()]
+            makers["floor"] = lambda: (floor_invoke(self.short_input, fh), 1)[1]
+            try:
+                rows.append(interleave(f"handler_plugins={name}", f"handler_plugins={name}", "µs/call", makers,
+                                       3 if self.quick else 9, self.target / 2,
+                                       f"`(prompt | model).invoke` with the `{name}` plugin handler only; minus handlers=0: its overhead per run"))
+            finally:
+                done()
+        return rows
+
     def model_hooks(self) -> list[Row]:
         """The invoke workload with 0 and 1 enabled no-op chat-model hook plugins
         (hookchain only has them; the other sides repeat the invoke work)."""
@@ -582,6 +606,42 @@ class Bench:
             rows.append(Row(f"model_hooks={m}", f"model_hooks={m}", row.unit, row.samples,
                             f"the invoke workload with {m} enabled no-op chat-model hook plugin(s)"))
         return rows
+
+
+def _plugin_handlers() -> dict[str, Callable[[], tuple[Any, Callable[[], None]]]]:
+    """``{name: make}`` for the plugin handlers installed here; ``make()`` gives
+    ``(handler, cleanup)``."""
+    import importlib.util
+
+    out: dict[str, Callable[[], tuple[Any, Callable[[], None]]]] = {}
+    if importlib.util.find_spec("hookchain_otel") is not None:
+        def otel() -> tuple[Any, Callable[[], None]]:
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+            from hookchain_otel import OtelHandler
+
+            class Discard(SpanExporter):
+                def export(self, spans: Any) -> Any:
+                    return SpanExportResult.SUCCESS
+
+            provider = TracerProvider()
+            provider.add_span_processor(BatchSpanProcessor(Discard()))
+            return OtelHandler(tracer_provider=provider), provider.shutdown
+        out["otel"] = otel
+    if importlib.util.find_spec("hookchain_runlog") is not None:
+        def runlog() -> tuple[Any, Callable[[], None]]:
+            from hookchain_runlog import RunLogHandler
+
+            folder = tempfile.mkdtemp(prefix="hookchain-bench-runlog-")
+            handler = RunLogHandler(path=os.path.join(folder, "runs.sqlite"))
+
+            def done() -> None:
+                handler.flush(60)
+                handler.store.close()
+                shutil.rmtree(folder, ignore_errors=True)
+            return handler, done
+        out["runlog"] = runlog
+    return out
 
 
 # --------------------------------------------------------------------------- #
@@ -1158,6 +1218,7 @@ def _run(args: argparse.Namespace, only: set[str], argv: Optional[list[str]]) ->
     lengths = bench.chain_length() if "chain_length" in only else []
     handlers = bench.handlers() if "handlers" in only else []
     hooks = bench.model_hooks() if "model_hooks" in only else []
+    plugin_handlers = bench.handler_plugins() if "handler_plugins" in only else []
     bench.loop.close()
 
     sections = [
@@ -1167,6 +1228,7 @@ def _run(args: argparse.Namespace, only: set[str], argv: Optional[list[str]]) ->
         ("Scaling with chain length", lengths),
         ("Scaling with the number of handlers", handlers),
         ("Chat-model hooks (hookchain only; other columns repeat invoke)", hooks),
+        ("Plugin handlers (hookchain only; other columns repeat invoke)", plugin_handlers),
     ]
     load = (load_before[0], os.getloadavg()[0])
     report = render(sections, args.quick, time.perf_counter() - started, load)
