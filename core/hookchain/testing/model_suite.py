@@ -21,6 +21,7 @@ from hookchain.testing._util import (
     short, text_of,
 )
 from hookchain.testing.recording import Event, RecordingHandler, isolated
+from hookchain.testing.tool_checks import ToolCallingChecks
 
 __all__ = ["ChatModelConformance"]
 
@@ -55,7 +56,7 @@ def _pick_stop(text: str) -> Optional[str]:
     return None
 
 
-class ChatModelConformance(OptionChecks):
+class ChatModelConformance(OptionChecks, ToolCallingChecks):
     """Standard checks for a chat model plugin. Set in your subclass:
 
     Attributes:
@@ -78,6 +79,18 @@ class ChatModelConformance(OptionChecks):
         failing_model_options: options with which every call raises (e.g. an
             unreachable ``base_url``). Without either, the suite makes the
             model's ``_generate``/``_stream``/``_agenerate``/``_astream`` raise.
+
+    Opt-in checks (skipped unless set; names as langchain-tests'
+    ``ChatModelIntegrationTests``; see ``hookchain.testing.tool_checks``):
+        has_tool_calling: ``True`` runs the ``bind_tools`` checks (a
+            ``my_adder_tool`` call of the right shape from invoke/ainvoke/
+            stream/astream, a ``ToolMessage`` round trip, ``tool_choice``).
+        tool_choice_value: ``tool_choice`` for those checks (e.g. ``"any"``).
+        has_tool_choice: ``False`` skips the ``tool_choice`` check (default:
+            whether ``bind_tools`` takes ``tool_choice``).
+        has_structured_output: ``True`` runs the ``with_structured_output``
+            checks (pydantic / TypedDict / JSON schema, streamed, ``include_raw``).
+        structured_output_kwargs: extra ``with_structured_output`` arguments.
     """
 
     model_name: ClassVar[str] = ""
