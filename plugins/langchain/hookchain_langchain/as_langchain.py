@@ -18,6 +18,7 @@ from langchain_core.language_models import BaseChatModel as LCBaseChatModel
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field
 
+from hookchain_langchain.chat_model import stream_kind
 from hookchain_langchain.convert import to_hookchain, to_langchain
 
 __all__ = ["HookchainChatModel", "HookchainStreamingChatModel", "HookchainAsyncStreamingChatModel", "as_langchain"]
@@ -84,12 +85,7 @@ def as_langchain(model: Any, **fields: Any) -> HookchainChatModel:
     (async only). Raises ``TypeError`` for anything else than a hookchain chat model."""
     if not isinstance(model, BaseChatModel):
         raise TypeError(f"as_langchain expects a hookchain BaseChatModel, got {type(model).__name__}")
-    cls = type(model)
-    if cls._stream is not BaseChatModel._stream:
-        wrapper: type[HookchainChatModel] = HookchainStreamingChatModel
-    elif cls._astream is not BaseChatModel._astream:
-        wrapper = HookchainAsyncStreamingChatModel
-    else:
-        wrapper = HookchainChatModel
+    wrapper = {"sync": HookchainStreamingChatModel, "async": HookchainAsyncStreamingChatModel}.get(
+        stream_kind(type(model), BaseChatModel), HookchainChatModel)
     fields.setdefault("name", model.get_name())
     return wrapper(model=model, **fields)

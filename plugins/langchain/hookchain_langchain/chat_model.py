@@ -148,19 +148,25 @@ class LangChainAsyncStreamingChatModel(LangChainChatModel):
     _astream = LangChainStreamingChatModel._astream
 
 
+def stream_kind(cls: type, base: type) -> str:
+    """How model class ``cls`` (a subclass of ``base``, LangChain's or hookchain's
+    ``BaseChatModel``) streams: ``"sync"`` (it implements ``_stream``; async
+    streaming then works too), ``"async"`` (only ``_astream``) or ``""`` (no streaming)."""
+    if cls._stream is not base._stream:
+        return "sync"
+    return "async" if cls._astream is not base._astream else ""
+
+
 def from_langchain(chat_model: Any, **fields: Any) -> LangChainChatModel:
     """``chat_model`` (a ``langchain_core`` ``BaseChatModel`` instance) as a
     hookchain chat model; ``fields`` are the wrapper's (``callbacks``, ``tags``,
     ``metadata``, ``name``, ``streaming``...). It streams when the wrapped model
     implements ``_stream`` (sync and async) or ``_astream`` (async only), as in
     LangChain. Raises ``TypeError`` for anything else than a LangChain chat model."""
-    cls = type(chat_model)
-    if cls._stream is not LCBaseChatModel._stream:
-        wrapper: type[LangChainChatModel] = LangChainStreamingChatModel
-    elif cls._astream is not LCBaseChatModel._astream:
-        wrapper = LangChainAsyncStreamingChatModel
-    else:
-        wrapper = LangChainChatModel
+    if not isinstance(chat_model, LCBaseChatModel):
+        raise TypeError(f"from_langchain expects a langchain_core BaseChatModel, got {type(chat_model).__name__}")
+    wrapper = {"sync": LangChainStreamingChatModel, "async": LangChainAsyncStreamingChatModel}.get(
+        stream_kind(type(chat_model), LCBaseChatModel), LangChainChatModel)
     return wrapper(chat_model=chat_model, **fields)
 
 
