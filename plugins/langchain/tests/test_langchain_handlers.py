@@ -207,3 +207,34 @@ class TestLangChainAsyncConformance(CallbackHandlerConformance):
     handler_options = {"class": "langchain_bridge_helpers:LCAsyncRecorder"}
     option_attributes = {"class": None}
     bad_option = ("class", 3)
+
+
+def test_adapt_callback_handler_hook_serves_any_library():
+    """The core hook this plugin implements, with another plugin's adapter: the
+    first implementation returning a handler wins; one returning None passes."""
+    from hookchain import plugins
+    from hookchain.callbacks import BaseCallbackHandler
+    from hookchain.testing import RecordingHandler
+
+    class Foreign:
+        recorder = None
+
+    class Adapter:
+        @hookchain.hookimpl
+        def adapt_callback_handler(self, handler):
+            if isinstance(handler, Foreign):
+                handler.recorder = handler.recorder or RecordingHandler()
+                return handler.recorder
+            return None
+
+    plugins.register_plugin(Adapter(), name="test-foreign-adapter")
+    try:
+        foreign = Foreign()
+        hc_fakes.FakeListChatModel(responses=["x"]).invoke("hi", config={"callbacks": [foreign]})
+        assert isinstance(foreign.recorder, BaseCallbackHandler)
+        assert foreign.recorder.names == ["on_chat_model_start", "on_llm_end"]
+        recorder = LCRecorder()  # still this plugin's
+        hc_fakes.FakeListChatModel(responses=["x"]).invoke("hi", config={"callbacks": [recorder]})
+        assert [e for e, _, _ in recorder.log] == ["on_chat_model_start", "on_llm_end"]
+    finally:
+        plugins.reset()
