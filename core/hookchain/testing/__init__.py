@@ -12,7 +12,9 @@ runs every check against the model or handler your plugin registers::
 * ``ChatModelConformance``: discovery through the entry point, invoke / batch /
   stream / astream / astream_events, stop sequences, callbacks and their run
   tree, usage and response metadata, option validation, secrets kept out of
-  reprs and callback payloads, errors surfacing as ``on_llm_error``.
+  reprs and callback payloads, errors surfacing as ``on_llm_error``; opt-in
+  (``has_tool_calling``, ``has_structured_output``): ``bind_tools`` tool calls,
+  the ``ToolMessage`` round trip, ``tool_choice``, ``with_structured_output``.
 * ``LLMConformance``: the same for a text-completion model (``LLM``/``BaseLLM``):
   on_llm_start with the prompts, invoke / batch / stream, errors.
 * ``CallbackHandlerConformance``: every event accepts LangChain's arguments, a
