@@ -5,6 +5,10 @@ optionally ``_stream``, ``_agenerate``, ``_astream`` and ``_identifying_params``
 Model options are pydantic fields (validated at construction; an unknown
 option is an error naming the allowed ones).
 
+A model whose provider calls tools overrides ``bind_tools`` (the base raises
+``NotImplementedError``); ``with_structured_output`` then works through it,
+as LangChain's base implementation.
+
 How each entry point reaches your code, as LangChain 1.x:
 
 * ``invoke``: ``_generate``; with ``streaming=True`` and a ``_stream``, the

@@ -11,13 +11,13 @@ as a real model.
   strings; streams content split on whitespace, then ``additional_kwargs`` and
   tool calls as chunks.
 * ``ParrotFakeChatModel``: answers the last input message itself.
+* ``FakeChatModel``: always ``"fake response"``.
 
 ``GenericFakeChatModel`` and ``FakeMessagesListChatModel`` also have
 ``bind_tools`` (a hookchain addition; LangChain's raise ``NotImplementedError``):
 the tools are bound as call options and the scripted messages, with their
 ``tool_calls``, are the answers, so ``bind_tools`` and ``with_structured_output``
 chains run offline.
-* ``FakeChatModel``: always ``"fake response"``.
 """
 
 from __future__ import annotations
