@@ -96,6 +96,7 @@ def test_template_file_and_system(tmp_path, dataset):
     (["--template", "x", "--executor", "nowhere"], "Error: unknown executor 'nowhere'; known executors: local"),
     (["--template", "x", "-m", "nosuch"], "Error: unknown model 'nosuch'"),
     ([], "Error: give the prompt with either --template TEXT or --template-file FILE"),
+    (["--template", "x", "--ray-address", "127.0.0.1:1"], "Error: the local executor takes no options (got 'address')"),
 ])
 def test_bad_arguments_are_one_line_errors(tmp_path, dataset, args, message):
     proc = run(tmp_path, "in.jsonl", "out.jsonl", "--config", "quiet.toml", *args)

@@ -22,7 +22,7 @@ import asyncio
 from typing import Any, Callable, Protocol
 
 from hookchain.batch.engine import BatchSpec, build_chain, process_rows
-from hookchain.batch.rows import Row
+from hookchain.batch.rows import BatchInputError, Row
 from hookchain.errors import UnknownNameError
 
 __all__ = ["Executor", "LocalExecutor", "get_executor", "list_executors"]
@@ -66,9 +66,12 @@ def get_executor(name: str, **options: Any) -> Any:
     """The executor ``name`` built with ``options`` (e.g. ``address=...`` for ray).
 
     Raises ``UnknownNameError`` listing the executors there are (install
-    hookchain-ray for ``ray``); ``local`` takes no options (``TypeError``)."""
+    hookchain-ray for ``ray``), ``BatchInputError`` for options given to ``local``."""
     if name == "local":
-        return LocalExecutor(**options)
+        if options:
+            raise BatchInputError(f"the local executor takes no options (got {', '.join(map(repr, options))}); "
+                                  "-X and --ray-address are for --executor ray")
+        return LocalExecutor()
     known = list_executors()
     if name not in known:
         hint = " Install hookchain-ray (pip install -e plugins/ray) for `--executor ray`." if name == "ray" else ""
