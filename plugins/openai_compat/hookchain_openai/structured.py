@@ -146,17 +146,23 @@ def structured_output_runnable(model: Any, schema: Any, *, method: str, include_
     if tools and method != "json_schema":
         raise ValueError(f"tools= works with method='json_schema' only, not {method!r}")
 
+    # what on_chat_model_start reports as options["ls_structured_output_format"]
+    # (hookchain's BaseChatModel takes it out of the request), as langchain-openai
+    traced = {"kwargs": {"method": method} if method == "json_mode" else {"method": method, "strict": strict}, "schema": schema}
     parser: Any
     if method == "function_calling":
         tool = convert_to_openai_tool(schema)["function"]["name"]
-        llm = model.bind_tools([schema], tool_choice=tool, parallel_tool_calls=False, strict=strict, **kwargs)
+        llm = model.bind_tools([schema], tool_choice=tool, parallel_tool_calls=False, strict=strict,
+                               ls_structured_output_format=traced, **kwargs)
         parser = (PydanticToolsParser(tools=[schema], first_tool_only=True) if pydantic_schema
                   else JsonOutputKeyToolsParser(key_name=tool, first_tool_only=True))
     elif method == "json_mode":
-        llm = model.bind(response_format={"type": "json_object"}, **kwargs)
+        llm = model.bind(response_format={"type": "json_object"}, ls_structured_output_format=traced, **kwargs)
         parser = PydanticOutputParser(pydantic_object=schema) if pydantic_schema else JsonOutputParser()
     else:
-        bind: dict[str, Any] = {"response_format": response_format(schema, strict=strict), **kwargs}
+        traced["schema"] = convert_to_openai_tool(schema)
+        bind: dict[str, Any] = {"response_format": response_format(schema, strict=strict),
+                                "ls_structured_output_format": traced, **kwargs}
         if tools:
             bind["tools"] = [convert_to_openai_tool(t, strict=strict) for t in tools]
         llm = model.bind(**bind)

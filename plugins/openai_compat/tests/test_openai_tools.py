@@ -317,3 +317,22 @@ def test_json_schema_with_tools(fake_server):
     assert out["parsed"] is None and out["parsing_error"] is None and out["raw"].tool_calls[0]["name"] == "add"
     body = fake_server.requests[-1]["body"]
     assert body["tools"][0]["function"]["strict"] is True and body["response_format"]["json_schema"]["strict"] is True
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_mode"])
+@pytest.mark.parametrize("api", ["invoke", "stream"])
+def test_handlers_see_the_structured_output_format_the_server_does_not(fake_server, recorder, method, api):
+    answer = tool_call_completion("Person", '{"name": "Ada", "age": 36}') if method == "function_calling" else \
+        completion('{"name": "Ada", "age": 36}')
+    fake_server.script("m", Reply(body=answer))
+    if api == "stream":
+        fake_server.script("m", Reply(events=[*text_chunks('{"name": "Ada", "age": 36}'), "[DONE]"]))
+    structured = make(fake_server).with_structured_output(Person, method=method)
+    if api == "stream":
+        list(structured.stream("Who?", config={"callbacks": [recorder]}))
+    else:
+        structured.invoke("Who?", config={"callbacks": [recorder]})
+    assert all("ls_structured_output_format" not in r["body"] for r in fake_server.requests)
+    traced = recorder.of("on_chat_model_start")[0][4]["options"]["ls_structured_output_format"]
+    assert traced["kwargs"] == ({"method": "json_mode"} if method == "json_mode" else {"method": method, "strict": None})
+    assert traced["schema"]["title"] == "Person" or traced["schema"]["function"]["name"] == "Person"
