@@ -557,22 +557,29 @@ class Runnable(ABC, Generic[Input, Output]):
         at once); same contract as ``batch``."""
         if not inputs:
             return []
-        configs = get_config_list(config, len(inputs))
+        calls = self._ainvoke_each(inputs, get_config_list(config, len(inputs)), return_exceptions, kwargs)
+        return [out for _, out in await asyncio.gather(*calls)]
+
+    def _ainvoke_each(self, inputs: Sequence[Any], configs: list[RunnableConfig], return_exceptions: bool,
+                      kwargs: dict[str, Any]) -> list[Awaitable[tuple[int, Any]]]:
+        """One ``(index, ainvoke output)`` coroutine per input, at most
+        ``max_concurrency`` running at once; with ``return_exceptions`` an
+        exception is the output."""
         limit = configs[0].get("max_concurrency")
         semaphore = asyncio.Semaphore(limit) if limit else None
 
-        async def one(input: Any, cfg: RunnableConfig) -> Any:
+        async def one(i: int, input: Any, cfg: RunnableConfig) -> tuple[int, Any]:
             try:
                 if semaphore is None:
-                    return await self.ainvoke(input, cfg, **kwargs)
+                    return i, await self.ainvoke(input, cfg, **kwargs)
                 async with semaphore:
-                    return await self.ainvoke(input, cfg, **kwargs)
+                    return i, await self.ainvoke(input, cfg, **kwargs)
             except Exception as e:
                 if return_exceptions:
-                    return e
+                    return i, e
                 raise
 
-        return list(await asyncio.gather(*(one(i, c) for i, c in zip(inputs, configs))))
+        return [one(i, v, c) for i, (v, c) in enumerate(zip(inputs, configs))]
 
     def batch_as_completed(
         self, inputs: Sequence[Input], config: Optional[Union[RunnableConfig, Sequence[RunnableConfig]]] = None,
@@ -582,8 +589,9 @@ class Runnable(ABC, Generic[Input, Output]):
         ``(index, output)`` as each one finishes, as LangChain's
         ``batch_as_completed``. With ``return_exceptions`` an input's exception
         is yielded as its output; otherwise the first one raised ends the
-        iteration. Closing the iterator early leaves the inputs not yet
-        started unrun. The calling thread works too while it waits."""
+        iteration. The inputs run on a thread pool of their own, as
+        LangChain's; closing the iterator early leaves those not yet started
+        unrun."""
         if not inputs:
             return
         configs = get_config_list(config, len(inputs))
@@ -599,22 +607,8 @@ class Runnable(ABC, Generic[Input, Output]):
         finishes. Closing the iterator early cancels the tasks still running."""
         if not inputs:
             return
-        configs = get_config_list(config, len(inputs))
-        limit = configs[0].get("max_concurrency")
-        semaphore = asyncio.Semaphore(limit) if limit else None
-
-        async def one(i: int, input: Any, cfg: RunnableConfig) -> tuple[int, Any]:
-            try:
-                if semaphore is None:
-                    return i, await self.ainvoke(input, cfg, **kwargs)
-                async with semaphore:
-                    return i, await self.ainvoke(input, cfg, **kwargs)
-            except Exception as e:
-                if return_exceptions:
-                    return i, e
-                raise
-
-        tasks = [asyncio.ensure_future(one(i, v, c)) for i, (v, c) in enumerate(zip(inputs, configs))]
+        calls = self._ainvoke_each(inputs, get_config_list(config, len(inputs)), return_exceptions, kwargs)
+        tasks = [asyncio.ensure_future(call) for call in calls]
         try:
             for next_done in asyncio.as_completed(tasks):
                 yield await next_done
