@@ -195,7 +195,9 @@ class RunnableWithFallbacks(Runnable):
                 raise to_raise
             if not pending:
                 break
-        return self._batch_result(errors, done, return_exceptions, [rms[i].on_chain_error for i in range(len(rms))])
+        for i, error in sorted(errors.items()):
+            rms[i].on_chain_error(error)
+        return self._batch_result(errors, done, return_exceptions)
 
     async def abatch(self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
         """Async ``batch`` (the inputs are reported at start as they are, as LangChain)."""
@@ -217,17 +219,13 @@ class RunnableWithFallbacks(Runnable):
             if not pending:
                 break
         await asyncio.gather(*(rms[i].on_chain_error(e) for i, e in sorted(errors.items())))
-        return self._batch_result(errors, done, return_exceptions, None)
+        return self._batch_result(errors, done, return_exceptions)
 
     @staticmethod
-    def _batch_result(errors: dict[int, BaseException], done: dict[int, Any], return_exceptions: bool,
-                      report: Optional[list[Any]]) -> list[Any]:
-        failed = sorted(errors.items())
-        if report is not None:
-            for i, error in failed:
-                report[i](error)
-        if failed and not return_exceptions:
-            raise failed[0][1]
+    def _batch_result(errors: dict[int, BaseException], done: dict[int, Any], return_exceptions: bool) -> list[Any]:
+        """The outputs in input order; the first error raised unless ``return_exceptions``."""
+        if errors and not return_exceptions:
+            raise errors[min(errors)]
         done.update(errors)
         return [out for _, out in sorted(done.items())]
 
