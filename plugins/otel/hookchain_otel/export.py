@@ -24,7 +24,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-__all__ = ["Destination", "global_provider", "own_provider", "flush_all", "EXIT_TIMEOUT"]
+__all__ = ["Destination", "global_provider", "own_provider", "flush_provider", "flush_all", "EXIT_TIMEOUT"]
 
 logger = logging.getLogger("hookchain_otel")
 
@@ -127,11 +127,11 @@ def flush_all(timeout: Optional[float] = None) -> bool:
     seconds bounds the wait (``None``: until done). Returns whether all were exported or failed."""
     done = True
     for provider in list(_providers.values()):
-        done = _flush(provider, timeout) and done
+        done = flush_provider(provider, timeout) and done
     return done
 
 
-def _flush(provider: Any, timeout: Optional[float]) -> bool:
+def flush_provider(provider: Any, timeout: Optional[float]) -> bool:
     """``provider.force_flush`` on a helper thread, waiting ``timeout`` seconds at most
     (the SDK's batch processor does not honour its own timeout)."""
     flush = getattr(provider, "force_flush", None)

@@ -198,7 +198,7 @@ class OtelHandler(BaseCallbackHandler):
         dropped with one warning). Also runs at process exit (5 s at most)."""
         if self._tracer is None:
             return True
-        return export._flush(self.tracer_provider, timeout)
+        return export.flush_provider(self.tracer_provider, timeout)
 
     # -- spans ---------------------------------------------------------------- #
     def _start(self, run_id: UUID, parent_run_id: Optional[UUID], name: str, kind: SpanKind,
