@@ -140,6 +140,12 @@ class RayExecutor:
     def _collect(ray: Any, pending: list[Any], on_record: Callable[[dict[str, Any]], None]) -> list[Any]:
         """Wait for one task to end and hand on its records; the rest, still pending."""
         done, pending = ray.wait(pending, num_returns=1)
-        for record in ray.get(done[0]):
+        try:
+            records = ray.get(done[0])
+        except ray.exceptions.RayError as e:  # failed MAX_RETRIES + 1 times, or could not build the chain there
+            reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            raise HookchainError(f"--executor ray: a task of {MAX_RETRIES + 1} attempts failed ({reason}); the rows "
+                                 "finished so far are in OUTPUT: run again with --resume") from None
+        for record in records:
             on_record(record)
         return pending
