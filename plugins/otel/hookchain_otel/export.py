@@ -9,7 +9,8 @@
   spans, a run never waits) in front of an OTLP exporter. Export failures are
   logged once per provider as one warning (the exporter's own per-batch logs
   are kept below the ``CRITICAL`` level). At process exit the providers are
-  flushed, waiting at most ``EXIT_TIMEOUT`` seconds, then shut down.
+  flushed with one attempt per batch (no retries: an unreachable collector
+  costs no wait), waiting at most ``EXIT_TIMEOUT`` seconds, then shut down.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def _exporter(destination: Destination) -> SpanExporter:
 
 
 _providers: dict[Destination, TracerProvider] = {}
+_exporters: list[SpanExporter] = []  # the OTLP exporters of those providers
 _lock = threading.Lock()
 
 
@@ -115,7 +117,9 @@ def own_provider(destination: Destination) -> TracerProvider:
                 if logging.getLogger(name).level == logging.NOTSET:
                     logging.getLogger(name).setLevel(logging.CRITICAL)
             provider = TracerProvider(resource=Resource.create({"service.name": destination[3]}), shutdown_on_exit=False)
-            provider.add_span_processor(BatchSpanProcessor(_WarnOnce(_exporter(destination), destination), max_queue_size=MAX_QUEUE))
+            exporter = _exporter(destination)
+            provider.add_span_processor(BatchSpanProcessor(_WarnOnce(exporter, destination), max_queue_size=MAX_QUEUE))
+            _exporters.append(exporter)
             _providers[destination] = provider
             if len(_providers) == 1:
                 atexit.register(_at_exit)
@@ -144,7 +148,22 @@ def flush_provider(provider: Any, timeout: Optional[float]) -> bool:
     return bool(result and result[0])
 
 
+def _stop_retrying(exporter: SpanExporter) -> None:
+    """Make ``exporter`` give up a failed batch at once instead of backing off
+    and retrying: the event its retry loop checks between attempts (set by its
+    own shutdown; the OTLP/HTTP exporter's client has it as ``_shutdown_event``,
+    the gRPC one as ``_shutdown_in_progress``). A no-op for other exporters."""
+    for owner in (getattr(exporter, "_client", None), exporter):
+        for name in ("_shutdown_event", "_shutdown_in_progress"):
+            event = getattr(owner, name, None)
+            if isinstance(event, threading.Event):
+                event.set()
+                return
+
+
 def _at_exit() -> None:
+    for exporter in list(_exporters):
+        _stop_retrying(exporter)
     if not flush_all(EXIT_TIMEOUT):
         logger.warning("hookchain-otel: spans still unexported after %s s at exit; they are lost", EXIT_TIMEOUT)
     for provider in list(_providers.values()):

@@ -275,6 +275,20 @@ def test_unreachable_collector_never_breaks_a_run_and_warns_once(caplog, monkeyp
     assert "could not export 4 span(s) to http://127.0.0.1:" in warnings[0].getMessage()
 
 
+def test_exit_with_an_unreachable_collector_makes_one_attempt(tmp_path):
+    """``hookchain run`` with nothing listening at the endpoint: the answer is
+    printed, the spans' one export attempt at exit fails at once (no backing off
+    and retrying for the exporter's 600 s timeout), and one warning says so."""
+    (tmp_path / "hookchain.toml").write_text(f'[handlers.otel]\nendpoint = "http://127.0.0.1:{free_port()}"\n')
+    out = subprocess.run([sys.executable, "-m", "hookchain.cli", "run", "hello there", "-m", "echo", "--config", "hookchain.toml"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                         env={**_clean_env(), "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "600"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "hello there\n"
+    assert out.stderr.count("hookchain-otel:") == 1, out.stderr
+    assert "could not export 3 span(s)" in out.stderr
+
+
 def test_global_tracer_provider_is_used_when_the_application_set_one(tmp_path):
     """In a fresh interpreter (the global provider can be set once per process):
     the application's provider gets the spans; nothing is sent elsewhere."""
