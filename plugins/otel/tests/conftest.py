@@ -3,7 +3,7 @@ handler on an in-memory exporter, and a real Arize Phoenix server (once per sess
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.metadata
 import json
 import os
 import signal
@@ -118,7 +118,9 @@ def _healthy(url: str) -> bool:
 def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phoenix]:
     """``phoenix serve`` on 127.0.0.1 (free ports, a temporary working directory,
     nothing leaves the machine), started once for the session and always stopped."""
-    if importlib.util.find_spec("phoenix") is None:
+    try:  # the server's distribution (arize-phoenix-client alone also provides a "phoenix" package)
+        importlib.metadata.distribution("arize-phoenix")
+    except importlib.metadata.PackageNotFoundError:
         pytest.skip("Arize Phoenix is not installed, so there is no real OpenTelemetry backend to test against: "
                     "pip install -r tests/requirements.txt (it pins arize-phoenix)")
     workdir = tmp_path_factory.mktemp("phoenix")
