@@ -198,7 +198,7 @@ def test_corrupt_index_file_is_rebuilt():
     for garbage in ("{not json", '{"format": 1, "hookchain": "0.1.0", "records": {"x": 1}}', '[]', "\x00\xff"):
         path.write_text(garbage, encoding="latin-1")
         plugins.reset()
-        assert plugins.list_models() == {"echo": ["echo"]}
+        assert plugins.list_models() == {"echo": ["echo"], "echo-llm": ["echo"]}
         assert plugins.list_handlers() == {"stdout": ["stdout"]}
         assert json.loads(path.read_text())["records"]  # rewritten whole
 
