@@ -3,13 +3,13 @@ handler on an in-memory exporter, and a real Arize Phoenix server (once per sess
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -114,24 +114,88 @@ def _healthy(url: str) -> bool:
         return False
 
 
+#: Arize Phoenix lives in its own virtualenv: its dependencies (fastmcp-slim wants mcp<2) cannot
+#: share one with the LiteLLM proxy of the OpenAI plugin's tests (litellm[proxy] wants mcp>=2.2).
+PHOENIX_REQUIREMENTS = Path(__file__).with_name("phoenix-requirements.txt")
+PHOENIX_VENV = Path(__file__).resolve().parents[3] / ".venv-phoenix"
+
+
+class PhoenixEnv:
+    """The virtualenv holding Arize Phoenix (``PHOENIX_VENV``), installed from
+    ``phoenix-requirements.txt`` when missing or made from another version of
+    that file. ``start()`` installs it in a background thread, so the install
+    overlaps the tests collected before the Phoenix ones; ``python()`` waits for it."""
+
+    def __init__(self, venv: Path = PHOENIX_VENV) -> None:
+        self.venv = venv
+        self.stamp = venv / "hookchain-phoenix.sha256"
+        self.log = venv.with_name(venv.name + ".log")
+        self._thread: threading.Thread | None = None
+        self.error: str | None = None
+
+    @property
+    def _python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    def _wanted(self) -> str:
+        return hashlib.sha256(PHOENIX_REQUIREMENTS.read_bytes()).hexdigest()
+
+    def ready(self) -> bool:
+        return self._python.exists() and self.stamp.exists() and self.stamp.read_text() == self._wanted()
+
+    def _install(self) -> None:
+        with self.log.open("wb") as out:
+            steps = [[sys.executable, "-m", "venv", "--clear", str(self.venv)],
+                     [str(self._python), "-m", "pip", "install", "--disable-pip-version-check", "-r", str(PHOENIX_REQUIREMENTS)]]
+            for step in steps:
+                if subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, timeout=1800).returncode:
+                    self.error = f"{' '.join(step[:4])}... failed; see {self.log}:\n" + self.log.read_text(errors="replace")[-3000:]
+                    return
+        self.stamp.write_text(self._wanted())
+
+    def start(self) -> None:
+        if self._thread is None and not self.ready():
+            self._thread = threading.Thread(target=self._install, name="install-phoenix", daemon=True)
+            self._thread.start()
+
+    def python(self) -> Path:
+        """The Phoenix environment's interpreter; installs it first if needed.
+        Raises ``RuntimeError`` with pip's output when the install failed."""
+        self.start()
+        if self._thread is not None:
+            self._thread.join(timeout=1800)  # a hang guard: about 3 minutes on a quiet machine
+        if not self.ready():
+            raise RuntimeError(self.error or f"the Phoenix environment {self.venv} was not installed in time")
+        return self._python
+
+
+PHOENIX_ENV = PhoenixEnv()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start installing Phoenix's environment as soon as a collected test needs it."""
+    if any("phoenix" in getattr(item, "fixturenames", ()) for item in items):
+        PHOENIX_ENV.start()
+
+
 @pytest.fixture(scope="session")
 def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phoenix]:
     """``phoenix serve`` on 127.0.0.1 (free ports, a temporary working directory,
-    nothing leaves the machine), started once for the session and always stopped."""
-    try:  # the server's distribution (arize-phoenix-client alone also provides a "phoenix" package)
-        importlib.metadata.distribution("arize-phoenix")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("Arize Phoenix is not installed, so there is no real OpenTelemetry backend to test against: "
-                    "pip install -r tests/requirements.txt (it pins arize-phoenix)")
+    nothing leaves the machine), from its own virtualenv, started once for the
+    session and always stopped."""
+    try:
+        python = PHOENIX_ENV.python()
+    except RuntimeError as e:
+        pytest.fail(f"could not install Arize Phoenix for the end-to-end tests: {e}")
     workdir = tmp_path_factory.mktemp("phoenix")
     port, grpc_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PHOENIX_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PHOENIX_", "PYTHON", "VIRTUAL_ENV"))}
     env.update({"PHOENIX_WORKING_DIR": str(workdir), "PHOENIX_HOST": "127.0.0.1", "PHOENIX_PORT": str(port),
                 "PHOENIX_GRPC_PORT": str(grpc_port), "PHOENIX_TELEMETRY_ENABLED": "false"})
     log = workdir / "phoenix.log"
     started = time.monotonic()
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "phoenix.server.main", "serve"], cwd=workdir, env=env,
+        process = subprocess.Popen([str(python), "-m", "phoenix.server.main", "serve"], cwd=workdir, env=env,
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 300  # a hang guard: about 15-40 s on a loaded 2-core machine
