@@ -314,9 +314,13 @@ class Runnable(ABC, Generic[Input, Output]):
 
     # -- naming / introspection -------------------------------------------- #
     def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
-        """The run name: ``name``, else the ``name`` attribute, else the class name."""
+        """The run name: ``name``, else the ``name`` attribute, else the class name.
+        With ``suffix`` (as LangChain's): ``"PromptTemplate" + "Input"`` gives
+        ``PromptTemplateInput``, a lowercase name ``my_func_input``."""
         name = name or getattr(self, "name", None) or type(self).__name__
-        return f"{name}{suffix}" if suffix else name
+        if not suffix:
+            return name
+        return name + suffix.title() if name[0].isupper() else f"{name}_{suffix.lower()}"
 
     @property
     def _serialized(self) -> dict[str, Any]:
@@ -330,7 +334,7 @@ class Runnable(ABC, Generic[Input, Output]):
             found = _SERIALIZED[key] = {"id": [*cls.__module__.split("."), cls.__name__], "name": name}
         return found
 
-    # -- run-time configuration (hookchain.runnables.configurable) ---------- #
+    # -- run-time configuration and graph (runnables.configurable, .graph) -- #
     @property
     def config_specs(self) -> list[ConfigurableFieldSpec]:
         """The keys of ``config["configurable"]`` this runnable reads, with their
@@ -360,6 +364,14 @@ class Runnable(ABC, Generic[Input, Output]):
         return RunnableConfigurableAlternatives(
             which=which, default=self, alternatives=kwargs, default_key=default_key, prefix_keys=prefix_keys,
         )
+
+    def get_graph(self, config: Optional[RunnableConfig] = None) -> Any:
+        """A ``hookchain.runnables.graph.Graph`` of this runnable: input node,
+        its parts, output node, as LangChain's (``draw_mermaid()``,
+        ``draw_ascii()``)."""
+        from hookchain.runnables.graph import graph_of
+
+        return graph_of(self, config)
 
     # -- chain-run plumbing shared by the compositions ---------------------- #
     def _start_chain(self, config: RunnableConfig, input: Any, run_type: Optional[str] = None) -> Any:
