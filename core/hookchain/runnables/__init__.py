@@ -20,6 +20,12 @@ from hookchain.runnables.branch import RunnableBranch
 from hookchain.runnables.config import RunnableConfig, ensure_config, patch_config, run_in_executor
 from hookchain.runnables.fallbacks import RunnableWithFallbacks
 from hookchain.runnables.retry import RunnableRetry
+from hookchain.runnables.utils import (
+    ConfigurableField,
+    ConfigurableFieldMultiOption,
+    ConfigurableFieldSingleOption,
+    ConfigurableFieldSpec,
+)
 
 __all__ = [
     "Runnable", "RunnableSequence", "RunnableLambda", "RunnableParallel", "RunnableMap",
@@ -27,4 +33,5 @@ __all__ = [
     "RunnableConfig", "ensure_config", "patch_config", "run_in_executor",
     "RunnableWithFallbacks", "RunnableRetry", "RunnableBranch", "RunnablePick", "RunnableEach", "RunnableGenerator",
     "chain",
+    "ConfigurableField", "ConfigurableFieldSingleOption", "ConfigurableFieldMultiOption", "ConfigurableFieldSpec",
 ]

@@ -37,7 +37,9 @@ from pydantic import BaseModel, ConfigDict
 from hookchain._lazy import lazy_import
 from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
 from hookchain.messages import BaseMessageChunk
-from hookchain.runnables.utils import AddableDict
+from hookchain.runnables.utils import (
+    AddableDict, AnyConfigurableField, ConfigurableField, ConfigurableFieldSpec, get_unique_config_specs,
+)
 from hookchain.runnables.config import (
     POOL_WORKERS,
     RunnableConfig,
@@ -394,9 +396,13 @@ class Runnable(ABC, Generic[Input, Output]):
 
     # -- naming / introspection -------------------------------------------- #
     def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
-        """The run name: ``name``, else the ``name`` attribute, else the class name."""
+        """The run name: ``name``, else the ``name`` attribute, else the class name.
+        With ``suffix`` (as LangChain's): ``"PromptTemplate" + "Input"`` gives
+        ``PromptTemplateInput``, a lowercase name ``my_func_input``."""
         name = name or getattr(self, "name", None) or type(self).__name__
-        return f"{name}{suffix}" if suffix else name
+        if not suffix:
+            return name
+        return name + suffix.title() if name[0].isupper() else f"{name}_{suffix.lower()}"
 
     @property
     def _serialized(self) -> dict[str, Any]:
@@ -409,6 +415,45 @@ class Runnable(ABC, Generic[Input, Output]):
         if found is None:
             found = _SERIALIZED[key] = {"id": [*cls.__module__.split("."), cls.__name__], "name": name}
         return found
+
+    # -- run-time configuration and graph (runnables.configurable, .graph) -- #
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        """The keys of ``config["configurable"]`` this runnable reads, with their
+        types and defaults (as LangChain's): ``[]`` unless configurable fields
+        or alternatives are in it."""
+        return []
+
+    def configurable_fields(self, **kwargs: AnyConfigurableField) -> "Runnable[Input, Output]":
+        """A runnable whose fields ``kwargs`` names (``temperature=ConfigurableField(id="temp")``)
+        are set per call from ``config["configurable"]``, as LangChain's
+        (see ``RunnableConfigurableFields``). Fields: a pydantic runnable's
+        (chat models), a prompt template's arguments. Raises ``ValueError``
+        naming a field the runnable does not have."""
+        from hookchain.runnables.configurable import RunnableConfigurableFields
+
+        return RunnableConfigurableFields(default=self, fields=kwargs)
+
+    def configurable_alternatives(
+        self, which: ConfigurableField, *, default_key: str = "default", prefix_keys: bool = False,
+        **kwargs: Union["Runnable[Input, Output]", Callable[[], "Runnable[Input, Output]"]],
+    ) -> "Runnable[Input, Output]":
+        """A runnable that runs this one, or the alternative in ``kwargs`` that
+        ``config["configurable"][which.id]`` names, as LangChain's (see
+        ``RunnableConfigurableAlternatives``); this one is ``default_key``."""
+        from hookchain.runnables.configurable import RunnableConfigurableAlternatives
+
+        return RunnableConfigurableAlternatives(
+            which=which, default=self, alternatives=kwargs, default_key=default_key, prefix_keys=prefix_keys,
+        )
+
+    def get_graph(self, config: Optional[RunnableConfig] = None) -> Any:
+        """A ``hookchain.runnables.graph.Graph`` of this runnable: input node,
+        its parts, output node, as LangChain's (``draw_mermaid()``,
+        ``draw_ascii()``)."""
+        from hookchain.runnables.graph import graph_of
+
+        return graph_of(self, config)
 
     # -- chain-run plumbing shared by the compositions ---------------------- #
     def _start_chain(self, config: RunnableConfig, input: Any, run_type: Optional[str] = None) -> Any:
@@ -806,6 +851,10 @@ class RunnableSequence(Runnable):
     def __repr__(self) -> str:
         return "\n| ".join(repr(s) for s in self.steps)
 
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        return get_unique_config_specs(spec for step in self.steps for spec in step.config_specs)
+
     def _step_config(self, config: RunnableConfig, rm: Any, i: int) -> RunnableConfig:
         return patch_config(config, callbacks=rm.get_child(f"seq:step:{i + 1}"))
 
@@ -1147,6 +1196,10 @@ class RunnableParallel(Runnable):
         return "{" + ", ".join(f"{k}: {v!r}" for k, v in self.steps.items()) + "}"
 
     @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        return get_unique_config_specs(spec for step in self.steps.values() for spec in step.config_specs)
+
+    @property
     def InputType(self) -> Any:  # noqa: N802
         return next(iter(self.steps.values())).InputType
 
@@ -1360,6 +1413,10 @@ class RunnableAssign(Runnable):
     def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
         return super().get_name(suffix, name=name or self.name or f"RunnableAssign<{','.join(self.mapper.steps)}>")
 
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        return self.mapper.config_specs
+
     def _check(self, value: Any) -> None:
         if not isinstance(value, dict):
             raise TypeError(f"RunnablePassthrough.assign needs a dict input, got {type(value).__name__}")
@@ -1527,6 +1584,10 @@ class RunnableBinding(Runnable):
 
     def __repr__(self) -> str:
         return f"RunnableBinding(bound={self.bound!r}, kwargs={self.kwargs!r}, config={self.config!r})"
+
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        return self.bound.config_specs
 
     def _merge(self, config: Optional[RunnableConfig]) -> RunnableConfig:
         merged = merge_configs(self.config, config) if self.config else (config or {})

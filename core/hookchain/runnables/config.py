@@ -64,8 +64,9 @@ var_child_runnable_config: contextvars.ContextVar[Optional[RunnableConfig]] = co
 
 def ensure_config(config: Optional[RunnableConfig] = None) -> RunnableConfig:
     """A complete config: defaults, then the context's current child config, then
-    ``config``. Raises ``TypeError`` naming an unknown key (LangChain moves
-    unknown keys into ``configurable`` silently)."""
+    ``config``. A str ``model`` or ``checkpoint_ns`` in ``configurable`` is
+    copied into ``metadata``, as LangChain's. Raises ``TypeError`` naming an
+    unknown key (LangChain moves unknown keys into ``configurable`` silently)."""
     empty: RunnableConfig = {
         "tags": [], "metadata": {}, "callbacks": None,
         "recursion_limit": DEFAULT_RECURSION_LIMIT, "configurable": {},
@@ -83,7 +84,18 @@ def ensure_config(config: Optional[RunnableConfig] = None) -> RunnableConfig:
                     f"(put model settings in 'configurable')"
                 )
             empty[key] = value  # type: ignore[literal-required]
+    if empty["configurable"]:
+        _configurable_to_metadata(empty)
     return empty
+
+
+def _configurable_to_metadata(config: RunnableConfig) -> None:
+    # As LangChain's ensure_config: a str ``model`` / ``checkpoint_ns`` in
+    # ``configurable`` is also run metadata (unless metadata has the key).
+    for key in ("model", "checkpoint_ns"):
+        value = config["configurable"].get(key)
+        if isinstance(value, str) and key not in config["metadata"]:
+            config["metadata"] = {**config["metadata"], key: value}
 
 
 def patch_config(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from itertools import groupby
+from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
 
-__all__ = ["AddableDict"]
+__all__ = [
+    "AddableDict", "ConfigurableField", "ConfigurableFieldSingleOption", "ConfigurableFieldMultiOption",
+    "AnyConfigurableField", "ConfigurableFieldSpec", "get_unique_config_specs",
+]
 
 
 class AddableDict(dict):
@@ -38,3 +42,88 @@ def _added(left: dict[str, Any], right: dict[str, Any]) -> AddableDict:
                     f"{type(merged[key]).__name__!r} and {type(value).__name__!r}."
                 ) from e
     return merged
+
+
+# --------------------------------------------------------------------------- #
+# Configurable fields (as LangChain's, same names and field order)
+# --------------------------------------------------------------------------- #
+
+
+class ConfigurableField(NamedTuple):
+    """A field whose value ``config["configurable"][id]`` sets at run time
+    (``configurable_fields(temperature=ConfigurableField(id="temp"))``).
+
+    ``name``/``description``/``annotation`` describe it in ``config_specs``
+    (by default the field's own description and type); ``is_shared`` keeps
+    its id unprefixed under ``configurable_alternatives(prefix_keys=True)``.
+    """
+
+    id: str
+    name: Optional[str] = None
+    description: Optional[str] = None
+    annotation: Optional[Any] = None
+    is_shared: bool = False
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.annotation))
+
+
+class ConfigurableFieldSingleOption(NamedTuple):
+    """A field set to one of ``options`` (``{key: value}``), chosen by key with
+    ``config["configurable"][id]``; ``default`` is the key used otherwise."""
+
+    id: str
+    options: Mapping[str, Any]
+    default: str
+    name: Optional[str] = None
+    description: Optional[str] = None
+    is_shared: bool = False
+
+    def __hash__(self) -> int:
+        return hash((self.id, tuple(self.options.keys()), self.default))
+
+
+class ConfigurableFieldMultiOption(NamedTuple):
+    """A list field set to several of ``options``, chosen by a list of keys
+    with ``config["configurable"][id]``; ``default`` is the keys used otherwise."""
+
+    id: str
+    options: Mapping[str, Any]
+    default: Sequence[str]
+    name: Optional[str] = None
+    description: Optional[str] = None
+    is_shared: bool = False
+
+    def __hash__(self) -> int:
+        return hash((self.id, tuple(self.options.keys()), tuple(self.default)))
+
+
+AnyConfigurableField = Union[ConfigurableField, ConfigurableFieldSingleOption, ConfigurableFieldMultiOption]
+
+
+class ConfigurableFieldSpec(NamedTuple):
+    """What ``Runnable.config_specs`` lists: one key of ``configurable`` with
+    its type (``annotation``), ``default`` value, name and description."""
+
+    id: str
+    annotation: Any
+    name: Optional[str] = None
+    description: Optional[str] = None
+    default: Any = None
+    is_shared: bool = False
+    dependencies: Optional[list[str]] = None
+
+
+def get_unique_config_specs(specs: Iterable[ConfigurableFieldSpec]) -> list[ConfigurableFieldSpec]:
+    """``specs`` sorted by id with repeats of the same spec dropped, as
+    LangChain's. Raises ``ValueError`` naming the id when two different specs
+    share it (two components configured under one id, differently)."""
+    unique: list[ConfigurableFieldSpec] = []
+    for spec_id, same in groupby(sorted(specs, key=lambda s: (s.id, *(s.dependencies or []))), lambda s: s.id):
+        first, *others = same
+        if any(other != first for other in others):
+            raise ValueError(
+                f"conflicting config specs for {spec_id!r}: {[first, *others]}; give the fields different ids"
+            )
+        unique.append(first)
+    return unique
