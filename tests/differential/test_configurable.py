@@ -327,3 +327,18 @@ def test_with_config_twice_merges_unlike_langchain():
     lc, hc = both(scenario)
     assert lc == ("abc", [])
     assert hc == ("abcdef", ["n"])
+
+
+def test_config_specs_through_fallbacks_branch_and_map():
+    # The composites of issue 13 report the configurable keys of the runnables inside them.
+    def specs(fw):
+        def fake(key, answer):
+            return fakes(fw).FakeListChatModel(responses=[answer]).configurable_fields(
+                responses=rt(fw).ConfigurableField(id=key))
+
+        a, b = fake("answers", "a"), fake("other", "b")
+        return ([s.id for s in a.with_fallbacks([b]).config_specs],
+                [s.id for s in rt(fw).RunnableBranch((lambda x: True, a), b).config_specs],
+                [s.id for s in a.map().config_specs])
+
+    assert specs(HC) == specs(LC) == (["answers", "other"], ["answers", "other"], ["answers"])

@@ -1634,6 +1634,10 @@ class RunnableEach(Runnable):
         self.bound = coerce_to_runnable(bound)
         self.name = name
 
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        return self.bound.config_specs
+
     def get_name(self, suffix: Optional[str] = None, *, name: Optional[str] = None) -> str:
         return super().get_name(suffix, name=name or self.name or f"RunnableEach<{self.bound.get_name()}>")
 

@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator, Iterator, Mapping, Optional
 
 from hookchain.runnables.base import Runnable, _achain_stream, _aclosing, _chain_stream, coerce_to_runnable
 from hookchain.runnables.config import RunnableConfig, ensure_config, patch_config
+from hookchain.runnables.utils import ConfigurableFieldSpec, get_unique_config_specs
 
 __all__ = ["RunnableBranch"]
 
@@ -55,6 +56,11 @@ class RunnableBranch(Runnable):
 
     def __repr__(self) -> str:
         return f"RunnableBranch(branches={self.branches!r}, default={self.default!r})"
+
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        steps = [step for pair in self.branches for step in pair] + [self.default]
+        return get_unique_config_specs(spec for step in steps for spec in step.config_specs)
 
     @staticmethod
     def _child(config: RunnableConfig, rm: Any, tag: str) -> RunnableConfig:

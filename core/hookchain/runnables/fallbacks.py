@@ -17,6 +17,7 @@ from hookchain.runnables.base import (
     Runnable, _achain_stream, _aclosing, _arecorded, _chain_stream, _recorded, coerce_to_runnable,
 )
 from hookchain.runnables.config import RunnableConfig, ensure_config, get_config_list, patch_config
+from hookchain.runnables.utils import ConfigurableFieldSpec, get_unique_config_specs
 
 asyncio = lazy_import("asyncio")
 
@@ -65,6 +66,10 @@ class RunnableWithFallbacks(Runnable):
         self.exceptions_to_handle = tuple(exceptions_to_handle)
         self.exception_key = exception_key
         self.name = name
+
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        return get_unique_config_specs(spec for step in (self.runnable, *self.fallbacks) for spec in step.config_specs)
 
     @property
     def runnables(self) -> Iterator[Runnable]:
