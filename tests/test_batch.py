@@ -255,23 +255,39 @@ def test_bad_rates_are_clear_errors(text):
         parse_rate(text)
 
 
+def _paced_rate(starts: list[float]) -> float:
+    """Rows per second of evenly paced starts: the inverse of the least-squares
+    slope of start time against row number. A stall of the loaded machine
+    delays a few starts and the bucket's saved tokens let the next ones catch
+    up: the slope barely moves, where the span first-to-last start would take
+    the whole lateness of the last row."""
+    n = len(starts)
+    mean_i, mean_t = (n - 1) / 2, sum(starts) / n
+    slope = sum((i - mean_i) * (t - mean_t) for i, t in enumerate(starts)) / sum((i - mean_i) ** 2 for i in range(n))
+    return 1 / slope
+
+
 def test_the_rate_limit_holds_and_is_reached(tmp_path):
     """25 rows/s over 125 rows: the first second's bucket (25 rows), then 100
     rows paced by the bucket. Start times come from the records (when each
     call started, after its token). Never faster than the bucket allows, a
-    deterministic bound; and the paced rate within 10 % of the limit: the
-    bucket keeps the tokens a late wake-up missed, so only the last row's
-    lateness counts, not the sum of all (0.4 s of slack over 4 s)."""
+    deterministic bound, in every attempt; and the paced rate within 10 % of
+    the limit (see ``_paced_rate``). A machine so busy that the loop misses the
+    pace gets two more attempts; a limiter that paces wrongly fails all three."""
     rate, n = 25.0, 125
     rows = [{"id": f"r{i:03d}", "question": str(i)} for i in range(n)]
-    _, out = batch(tmp_path, rows, rate=rate, concurrency=16)
-    starts = sorted(r["started"] for r in out.values())
     burst = bucket_size(rate)
     slack = 0.02  # seconds: the clock (time.time) against the loop's monotonic clock
-    for i in range(n):
-        for j in range(i + 1, n):
-            assert j - i + 1 <= burst + rate * (starts[j] - starts[i] + slack), (i, j)
-    paced = starts[int(burst):]
-    measured = (len(paced) - 1) / (paced[-1] - paced[0])
-    assert measured <= rate * 1.1
-    assert measured >= rate * 0.9, f"{measured:.1f} rows/s for a limit of {rate}"
+    measured = []
+    for attempt in range(3):
+        (tmp_path / str(attempt)).mkdir()
+        _, out = batch(tmp_path / str(attempt), rows, rate=rate, concurrency=16)
+        starts = sorted(r["started"] for r in out.values())
+        for i in range(n):
+            for j in range(i + 1, n):
+                assert j - i + 1 <= burst + rate * (starts[j] - starts[i] + slack), (i, j)
+        measured.append(_paced_rate(starts[int(burst):]))
+        assert measured[-1] <= rate * 1.1, measured
+        if measured[-1] >= rate * 0.9:
+            return
+    pytest.fail(f"{', '.join(f'{m:.1f}' for m in measured)} rows/s in 3 attempts, for a limit of {rate}/s")
