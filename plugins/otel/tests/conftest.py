@@ -3,6 +3,7 @@ handler on an in-memory exporter, and a real Arize Phoenix server (once per sess
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
