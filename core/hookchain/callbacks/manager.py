@@ -228,7 +228,13 @@ def _dispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs:
     flag = CALLBACK_EVENTS[event]
     for handler in handlers:
         if event in handler._hc_events and (flag is None or not getattr(handler, flag)):
-            _call_sync(handler, event, args, kwargs)
+            if event in handler._hc_async_events or event == "on_chat_model_start":
+                _call_sync(handler, event, args, kwargs)
+                continue
+            try:  # _call_sync's common case inline: this loop runs per streamed token
+                getattr(handler, event)(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - isolation is the point
+                _failed(handler, event, e, kwargs.get("run_id"))
 
 
 def _bounded(awaitable: Any, handler: _HandlerBase) -> Any:
@@ -631,6 +637,13 @@ class _RetrieverRunEvents:
 class CallbackManagerForLLMRun(_LLMRunEvents, BaseRunManager):
     """Run manager of a chat model or LLM run; passed to ``_generate``."""
     __slots__ = ()
+
+    def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
+        """Emit ``on_llm_new_token`` (``token``: the chunk's text; ``chunk``: the
+        ``ChatGenerationChunk``); ``_emit`` inlined, as it runs per token."""
+        if self.handlers:
+            _dispatch(self.handlers, "on_llm_new_token", (token,), {
+                "run_id": self.run_id, "parent_run_id": self.parent_run_id, "tags": self.tags, "chunk": chunk, **kwargs})
 
 
 class CallbackManagerForChainRun(_ChainRunEvents, BaseRunManager):

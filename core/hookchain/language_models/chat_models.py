@@ -370,12 +370,13 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_chunks(call, messages, stop, kwargs, rm)
             chunk_id = f"run-{rm.run_id}"
+            on_token, token, add = rm.on_llm_new_token, self._hc_token, total.add  # bound once: per-chunk loop
             for chunk in it:
                 if call is not None:
                     call.chunk(chunk)
-                rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
+                on_token(token(chunk, chunk_id), chunk=chunk)
                 if keep:
-                    total.add(chunk)
+                    add(chunk)
                 yield chunk.message
             if keep:
                 response = self._hc_streamed(total.value(), rm.run_id)

@@ -245,7 +245,7 @@ def add_ai_message_chunks(left: AIMessageChunk, *others: AIMessageChunk) -> AIMe
         response_metadata=merge_dicts(left.response_metadata, *[d for o in others if (d := o.response_metadata)]),
         usage_metadata=usage,
         id=_chunk_id([left.id, *[o.id for o in others]]),
-        name=_first_set(left.name, others, "name"),
+        name=_first_set(left.name, [o.name for o in others]),
         chunk_position="last" if "last" in [m.chunk_position for m in (left, *others)] else None,
     )
 

@@ -312,8 +312,8 @@ class BaseMessageChunk(BaseMessage):
             "content": merge_content(self.content, *[o.content for o in others]),
             "additional_kwargs": merge_dicts(self.additional_kwargs, *[d for o in others if (d := o.additional_kwargs)]),
             "response_metadata": merge_dicts(self.response_metadata, *[d for o in others if (d := o.response_metadata)]),
-            "name": _first_set(self.name, others, "name"),
-            "id": _first_set(self.id, others, "id"),
+            "name": _first_set(self.name, [o.name for o in others]),
+            "id": _first_set(self.id, [o.id for o in others]),
         }
 
     def _merge(self, others: Sequence["BaseMessageChunk"]) -> "BaseMessageChunk":
@@ -325,12 +325,12 @@ def all_of_class(items: Iterable[Any], cls: type) -> bool:
     return all(issubclass(kind, cls) for kind in {type(item) for item in items})
 
 
-def _first_set(value: Any, others: Sequence[BaseMessage], field: str) -> Any:
+def _first_set(value: Any, others: list[Any]) -> Any:
     # Deliberately unlike LangChain 1.7.2, which drops ``name`` and a later
     # chunk's ``id`` (langchain-ai/langchain#40677): the first one not None.
-    if value is not None:
+    if value is not None or others.count(None) == len(others):
         return value
-    return next((v for o in others if (v := getattr(o, field)) is not None), None)
+    return next(v for v in others if v is not None)
 
 
 def merge_content(first_content: Content, *contents: Content) -> Content:

@@ -100,6 +100,9 @@ def _merge_all(chunks: list[Any]) -> Any:
     return _add_up(chunks)[0] if chunks else None
 
 
+_BATCH = 1024  # chunks a _Total holds before adding them to its running total
+
+
 class _Total:
     """The ``_merge_all`` of a stream's chunks, added up as they arrive: at most
     ``_BATCH`` chunks wait to be added, so a stream of a million chunks keeps
@@ -108,7 +111,6 @@ class _Total:
     adding all at the end)."""
 
     __slots__ = ("_pending", "_failed")
-    _BATCH = 1024
 
     def __init__(self) -> None:
         self._pending: list[Any] = []
@@ -117,7 +119,7 @@ class _Total:
     def add(self, chunk: Any) -> None:
         pending = self._pending
         pending.append(chunk)
-        if len(pending) > self._BATCH:
+        if len(pending) > _BATCH:
             self._add_pending()
 
     def _add_pending(self) -> None:
@@ -249,12 +251,13 @@ def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None
     their ``+`` total, or ``on_chain_error`` after closing ``it`` (and a
     deferred input stream), so that their runs end before this one."""
     total = _Total() if rm.handlers else None  # the output only handlers see
+    add = total.add if total is not None else None
     stream = _tap_iter(rm, it) if rm.handlers else it
     try:
         for chunk in stream:
             yield chunk
-            if total is not None:
-                total.add(chunk)
+            if add is not None:
+                add(chunk)
     except BaseException as e:
         try:
             _close(stream)
