@@ -18,6 +18,7 @@ Workload keys (one table row each):
     invoke          (prompt | model).invoke with one runtime handler, per call
     stream          chain.stream of a 200-char echo with a runtime handler, per token
     astream_events  chain.astream_events(version="v2") of a 200-char echo, per event
+    astream_events_sync  the same with a model that only implements the sync _generate/_stream
     batch           chain.batch of 1000 inputs with a runtime handler, per input
     abatch          chain.abatch of 1000 inputs with a runtime handler, per input
     import          importing the public names in a fresh interpreter, ms
@@ -78,7 +79,7 @@ FRAMEWORKS = ("hookchain", "langchain-core", "floor")
 PACKAGES = {"hookchain": "hookchain", "langchain-core": "langchain_core"}
 ECHO_CHARS = 200
 WORKLOAD_KEYS = (
-    "invoke", "stream", "astream_events", "batch", "abatch", "import", "plugin_discovery",
+    "invoke", "stream", "astream_events", "astream_events_sync", "batch", "abatch", "import", "plugin_discovery",
     "cold_start_cli", "cold_start_lib", "memory", "memory_rss", "chain_length", "handlers",
     "model_hooks", "startup",
 )
@@ -127,6 +128,13 @@ class EchoChatModel(BaseChatModel):
         return "echo"
 
 
+class SyncEchoChatModel(EchoChatModel):
+    """The echo model without its async methods: async calls run the sync ones in threads."""
+
+    _agenerate = BaseChatModel._agenerate
+    _astream = BaseChatModel._astream
+
+
 class CountingHandler(BaseCallbackHandler):
     """Counts run events and streamed tokens."""
 
@@ -157,6 +165,7 @@ def identity(x):
 prompt = ChatPromptTemplate.from_messages([("human", "{{text}}")])
 model = EchoChatModel()
 chain = prompt | model
+sync_chain = prompt | SyncEchoChatModel()
 '''
 
 
@@ -442,10 +451,17 @@ class Bench:
 
     # (3) astream_events
     def astream_events(self) -> Row:
+        return self._events("astream_events", "chain", "")
+
+    def astream_events_sync(self) -> Row:
+        return self._events("astream_events_sync", "sync_chain",
+                            " with a model that only implements the sync `_generate`/`_stream`")
+
+    def _events(self, key: str, chain_name: str, what: str) -> Row:
         counts: dict[str, int] = {}
         makers: dict[str, Callable[[], int]] = {}
         for fw, ns in self.ns.items():
-            chain = ns["chain"]
+            chain = ns[chain_name]
 
             async def consume(chain: Any = chain) -> int:
                 n = 0
@@ -468,9 +484,8 @@ class Bench:
             counts["floor"] = self.run_async(floor_consume())
             return counts["floor"]
         makers["floor"] = floor
-        row = interleave("astream_events", "astream_events", "µs/event", makers, max(3, self.rounds * 2 // 3),
-                         self.target, "")
-        row.note = (f"`chain.astream_events(..., version='v2')` of a {ECHO_CHARS}-char echo; events per run: "
+        row = interleave(key, key, "µs/event", makers, max(3, self.rounds * 2 // 3), self.target, "")
+        row.note = (f"`chain.astream_events(..., version='v2')` of a {ECHO_CHARS}-char echo{what}; events per run: "
                     + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return row
 
@@ -1142,7 +1157,7 @@ def _run(args: argparse.Namespace, only: set[str], argv: Optional[list[str]]) ->
     bench = Bench(args.quick)
     bench.check()
     per_call: list[Row] = []
-    for key in ("invoke", "stream", "astream_events", "batch", "abatch"):
+    for key in ("invoke", "stream", "astream_events", "astream_events_sync", "batch", "abatch"):
         if key in only:
             per_call.append(getattr(bench, key)())
     startup: list[Row] = []

@@ -45,6 +45,7 @@ from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, L
 from hookchain.prompt_values import PromptValue
 from hookchain.runnables.base import RunnableSerializable, _aclose, _close, _merge_all, _Total
 from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
+from hookchain.runnables.utils import iterate_in_thread
 
 __all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
 
@@ -81,24 +82,6 @@ def _cached_chunks(cached: Any) -> list[ChatGenerationChunk]:
 
 def _overrides(model: "BaseChatModel", name: str) -> bool:
     return getattr(type(model), name) is not getattr(BaseChatModel, name)
-
-
-async def iterate_in_threads(it: Iterator[Any]) -> AsyncIterator[Any]:
-    """Yield the items of the sync iterator ``it``, each ``next`` run in a
-    worker thread (the default ``_astream`` of a model with only a sync
-    ``_stream``, as LangChain's); ``it`` is closed when this generator ends."""
-    sentinel = object()
-    try:
-        while True:
-            item = await run_in_executor(None, next, it, sentinel)
-            if item is sentinel:
-                return
-            yield item
-    finally:
-        try:
-            _close(it)
-        except ValueError:  # cancelled while a thread runs it: it ends there
-            pass
 
 
 class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
@@ -160,8 +143,8 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         self, messages: list[BaseMessage], stop: Optional[list[str]] = None,
         run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        if _overrides(self, "_stream"):  # the sync stream, one chunk per thread hop
-            async for chunk in iterate_in_threads(
+        if _overrides(self, "_stream"):  # the sync stream, pumped by one worker thread
+            async for chunk in iterate_in_thread(
                 self._stream(messages, stop, run_manager.get_sync() if run_manager else None, **kwargs)
             ):
                 yield chunk
