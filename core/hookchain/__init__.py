@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hookchain import _upcalls
+from hookchain._version import __version__
 from hookchain.hookspecs import hookimpl, hookspec
 
-__version__ = "0.1.0"
 __all__ = ["hookspec", "hookimpl", "get_model", "get_handler", "__version__"]
 
 
@@ -32,3 +33,25 @@ def get_handler(name: str, **options: Any) -> Any:
     from hookchain.plugins import get_handler as _get_handler
 
     return _get_handler(name, **options)
+
+
+# The calls lower layers make into higher ones (see hookchain._upcalls).
+def _first_run() -> None:
+    from hookchain.config import autoload
+
+    autoload()
+
+
+def _chat_prompt(parts: list) -> Any:
+    from hookchain.prompts.chat import ChatPromptTemplate
+
+    return ChatPromptTemplate(parts)
+
+
+def _runnable_lambda(func: Any, name: str) -> Any:
+    from hookchain.runnables.base import RunnableLambda
+
+    return RunnableLambda(func, name=name)
+
+
+_upcalls.first_run, _upcalls.chat_prompt, _upcalls.runnable_lambda = _first_run, _chat_prompt, _runnable_lambda

@@ -30,6 +30,7 @@ from queue import SimpleQueue
 from random import getrandbits as _getrandbits
 from typing import Any, Optional, Sequence, TypeVar, Union
 
+from hookchain import _upcalls
 from hookchain.callbacks.base import AsyncCallbackHandler, BaseCallbackHandler, _HandlerBase
 from hookchain._lazy import lazy_import
 from hookchain.hookspecs import CALLBACK_EVENTS
@@ -96,9 +97,7 @@ def _autoload() -> None:
         with _autoload_lock:
             if _autoload_pending:
                 _autoload_pending = False
-                from hookchain.config import autoload
-
-                autoload()
+                _upcalls.first_run()  # hookchain.config.autoload: installed by the package
 
 
 def _check_handler(handler: Any) -> None:
@@ -554,6 +553,13 @@ class BaseRunManager:
     def _emit(self, event: str, args: tuple, kwargs: dict[str, Any]) -> Any:
         if self.handlers:
             _dispatch(self.handlers, event, args, self._event_kwargs(kwargs))
+
+    def dispatch_sync(self, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+        """Deliver ``event(*args, **kwargs)`` to this run's handlers from sync
+        code, even for an async run (async handlers run to completion); for
+        layers above this one (``hookchain.model_hooks``)."""
+        if self.handlers:
+            _dispatch(self.handlers, event, args, kwargs)
 
 
 _RM = TypeVar("_RM", bound=BaseRunManager)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
 
+from hookchain import _upcalls
 from hookchain.errors import InvalidMessageError
 from hookchain.messages._merge import merge_dicts, merge_lists
 
@@ -183,9 +184,7 @@ class BaseMessage:
 
     def __add__(self, other: Any) -> "ChatPromptTemplate":
         """A ``ChatPromptTemplate`` of this message followed by ``other`` (as LangChain's)."""
-        from hookchain.prompts import ChatPromptTemplate
-
-        return ChatPromptTemplate.from_messages([self]) + other
+        return _upcalls.chat_prompt([self]) + other
 
     def model_dump(
         self, *, include: Optional[Iterable[str]] = None, exclude: Optional[Iterable[str]] = None,

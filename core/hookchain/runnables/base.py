@@ -38,7 +38,7 @@ from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
 from hookchain.messages import BaseMessageChunk
 from hookchain.messages.base import all_of_class
 from hookchain.outputs import ChatGenerationChunk
-from hookchain.runnables.utils import AddableDict
+from hookchain.runnables.utils import AddableDict, _aclose, _aclosing, _close, _closing
 from hookchain.runnables.config import (
     POOL_WORKERS,
     RunnableConfig,
@@ -136,52 +136,6 @@ class _Total:
         if len(self._pending) > 1:
             self._add_pending()
         return self._pending[0] if self._pending else None
-
-
-def _close(it: Any) -> None:
-    close = getattr(it, "close", None)
-    if close is not None:
-        close()
-
-
-async def _aclose(it: Any) -> None:
-    aclose = getattr(it, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
-class _closing:
-    """``with _closing(it)``: ``it`` is closed on leaving, if it can be (as
-    ``contextlib.closing``, for any iterator)."""
-
-    __slots__ = ("it",)
-
-    def __init__(self, it: Any) -> None:
-        self.it = it
-
-    def __enter__(self) -> Any:
-        return self.it
-
-    def __exit__(self, *exc: Any) -> None:
-        _close(self.it)
-
-
-class _aclosing:
-    """``async with _aclosing(it)``: ``it`` is closed on leaving, if it can be
-    (as ``contextlib.aclosing``, for any async iterator). An async generator
-    left unclosed would end its runs only when garbage collected: after its
-    parent's, and after ``aclose()`` of the outer stream returned."""
-
-    __slots__ = ("it",)
-
-    def __init__(self, it: Any) -> None:
-        self.it = it
-
-    async def __aenter__(self) -> Any:
-        return self.it
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await _aclose(self.it)
 
 
 def _tap(rm: Any, aiter: AsyncIterator[Any]) -> AsyncIterator[Any]:

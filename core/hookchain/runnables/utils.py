@@ -86,7 +86,7 @@ class _Pump:
                 self.busy = False
                 left = self.stop
             if left:  # the consumer left while ``next`` ran: close ``it`` here
-                _close_iterator(it)
+                _close(it)
                 return
             if error is not None:
                 self.put(_ERROR, error)
@@ -105,12 +105,6 @@ _AHEAD = 256  # items the worker may produce before the consumer takes them
 def _wake(waiter: Any) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-def _close_iterator(it: Any) -> None:
-    close = getattr(it, "close", None)
-    if close is not None:
-        close()
 
 
 async def iterate_in_thread(it: Iterator[Any]) -> AsyncIterator[Any]:
@@ -151,4 +145,50 @@ async def iterate_in_thread(it: Iterator[Any]) -> AsyncIterator[Any]:
             pump.stop, busy = True, pump.busy
         pump.slots.release()  # a worker waiting for a slot sees ``stop``
         if not busy:
-            _close_iterator(it)
+            _close(it)
+
+
+def _close(it: Any) -> None:
+    close = getattr(it, "close", None)
+    if close is not None:
+        close()
+
+
+async def _aclose(it: Any) -> None:
+    aclose = getattr(it, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+class _closing:
+    """``with _closing(it)``: ``it`` is closed on leaving, if it can be (as
+    ``contextlib.closing``, for any iterator)."""
+
+    __slots__ = ("it",)
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
+
+    def __enter__(self) -> Any:
+        return self.it
+
+    def __exit__(self, *exc: Any) -> None:
+        _close(self.it)
+
+
+class _aclosing:
+    """``async with _aclosing(it)``: ``it`` is closed on leaving, if it can be
+    (as ``contextlib.aclosing``, for any async iterator). An async generator
+    left unclosed would end its runs only when garbage collected: after its
+    parent's, and after ``aclose()`` of the outer stream returned."""
+
+    __slots__ = ("it",)
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
+
+    async def __aenter__(self) -> Any:
+        return self.it
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await _aclose(self.it)
