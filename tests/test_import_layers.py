@@ -104,3 +104,21 @@ def test_the_core_has_no_import_cycles():
     found = cycles(import_graph())
     assert not found, "import cycles in hookchain (see ARCHITECTURE.md for what may import what):\n" + "\n".join(
         " <-> ".join(c) for c in found)
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for dep in graph[todo.pop()] - seen:
+            seen.add(dep)
+            todo.append(dep)
+    return seen
+
+
+def test_the_run_time_layers_do_not_reach_config_or_plugin_discovery():
+    graph = import_graph()
+    above = {"hookchain.config", "hookchain.plugins", "hookchain.plugin_index", "hookchain.cli"}
+    for module in graph:
+        if module.startswith(("hookchain.callbacks", "hookchain.runnables", "hookchain.messages",
+                              "hookchain.outputs", "hookchain.prompts", "hookchain.model_hooks", "hookchain.language_models")):
+            assert not _reachable(graph, module) & above, f"{module} imports {sorted(_reachable(graph, module) & above)}"

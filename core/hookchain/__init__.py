@@ -16,9 +16,18 @@ from typing import Any
 
 from hookchain import _upcalls
 from hookchain._version import __version__
-from hookchain.hookspecs import hookimpl, hookspec
 
 __all__ = ["hookspec", "hookimpl", "get_model", "get_handler", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # The pluggy markers, loaded on first use: pluggy (and the ``inspect``
+    # module it imports) is for plugins, not for `import hookchain.messages`.
+    if name in ("hookimpl", "hookspec"):
+        from hookchain import hookspecs
+
+        return getattr(hookspecs, name)
+    raise AttributeError(f"module 'hookchain' has no attribute {name!r}")
 
 
 def get_model(name: str, **options: Any) -> Any:
