@@ -18,6 +18,7 @@ Workload keys (one table row each):
     invoke          (prompt | model).invoke with one runtime handler, per call
     stream          chain.stream of a 200-char echo with a runtime handler, per token
     astream_events  chain.astream_events(version="v2") of a 200-char echo, per event
+    astream_events_sync  the same with a model that only implements the sync _generate/_stream
     batch           chain.batch of 1000 inputs with a runtime handler, per input
     abatch          chain.abatch of 1000 inputs with a runtime handler, per input
     import          importing the public names in a fresh interpreter, ms
@@ -27,6 +28,8 @@ Workload keys (one table row each):
     startup         `hookchain --version`, `--help`, `import hookchain`, `run hi -m echo` (repo plugins;
                     and with 100 generated plugins), process start to exit, ms over bare Python / the
                     pydantic floor
+    import_breakdown  each main module (and pluggy, pydantic, asyncio) imported alone, fresh interpreter, ms
+    stream_cli      `hookchain run` of a 1,000,000-char echo, one char per chunk, vs --no-stream: ms, peak RSS
     memory          traced Python memory per run, 10,000 concurrent ainvoke runs, KiB
     memory_rss      resident set size per run for the same, KiB
     chain_length=K  K-step chain (K-1 RunnableLambda identities + model).invoke, 1 handler, per call
@@ -83,9 +86,9 @@ FRAMEWORKS = ("hookchain", "langchain-core", "floor")
 PACKAGES = {"hookchain": "hookchain", "langchain-core": "langchain_core"}
 ECHO_CHARS = 200
 WORKLOAD_KEYS = (
-    "invoke", "stream", "astream_events", "batch", "abatch", "import", "plugin_discovery",
+    "invoke", "stream", "astream_events", "astream_events_sync", "batch", "abatch", "import", "plugin_discovery",
     "cold_start_cli", "cold_start_lib", "memory", "memory_rss", "chain_length", "handlers",
-    "model_hooks", "startup", "handler_plugins",
+    "model_hooks", "startup", "handler_plugins", "import_breakdown", "stream_cli",
 )
 
 # --------------------------------------------------------------------------- #
@@ -132,6 +135,13 @@ class EchoChatModel(BaseChatModel):
         return "echo"
 
 
+class SyncEchoChatModel(EchoChatModel):
+    """The echo model without its async methods: async calls run the sync ones in threads."""
+
+    _agenerate = BaseChatModel._agenerate
+    _astream = BaseChatModel._astream
+
+
 class CountingHandler(BaseCallbackHandler):
     """Counts run events and streamed tokens."""
 
@@ -162,6 +172,7 @@ def identity(x):
 prompt = ChatPromptTemplate.from_messages([("human", "{{text}}")])
 model = EchoChatModel()
 chain = prompt | model
+sync_chain = prompt | SyncEchoChatModel()
 '''
 
 
@@ -447,10 +458,17 @@ class Bench:
 
     # (3) astream_events
     def astream_events(self) -> Row:
+        return self._events("astream_events", "chain", "")
+
+    def astream_events_sync(self) -> Row:
+        return self._events("astream_events_sync", "sync_chain",
+                            " with a model that only implements the sync `_generate`/`_stream`")
+
+    def _events(self, key: str, chain_name: str, what: str) -> Row:
         counts: dict[str, int] = {}
         makers: dict[str, Callable[[], int]] = {}
         for fw, ns in self.ns.items():
-            chain = ns["chain"]
+            chain = ns[chain_name]
 
             async def consume(chain: Any = chain) -> int:
                 n = 0
@@ -473,9 +491,8 @@ class Bench:
             counts["floor"] = self.run_async(floor_consume())
             return counts["floor"]
         makers["floor"] = floor
-        row = interleave("astream_events", "astream_events", "µs/event", makers, max(3, self.rounds * 2 // 3),
-                         self.target, "")
-        row.note = (f"`chain.astream_events(..., version='v2')` of a {ECHO_CHARS}-char echo; events per run: "
+        row = interleave(key, key, "µs/event", makers, max(3, self.rounds * 2 // 3), self.target, "")
+        row.note = (f"`chain.astream_events(..., version='v2')` of a {ECHO_CHARS}-char echo{what}; events per run: "
                     + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return row
 
@@ -919,6 +936,92 @@ def bench_startup(quick: bool) -> list[Row]:
     return rows
 
 
+BREAKDOWN_MODULES = (
+    "hookchain", "hookchain.messages", "hookchain.outputs", "hookchain.callbacks", "hookchain.runnables",
+    "hookchain.prompts", "hookchain.language_models", "hookchain.plugins", "hookchain.config", "hookchain.cli",
+    "pluggy", "pydantic", "asyncio",
+)
+
+
+def bench_import_breakdown(quick: bool) -> list[Row]:
+    """Each module's import, alone, in a fresh interpreter: its cumulative time
+    in ``python -X importtime -c "import X"`` (what importing it costs,
+    dependencies included; bare Python's own start-up imports excluded)."""
+    rounds = 1 if quick else 7
+    times: dict[str, list[float]] = {m: [] for m in BREAKDOWN_MODULES}
+    if not quick:
+        for m in BREAKDOWN_MODULES:  # warm: bytecode caches
+            run_python(f"import {m}")
+    for r in range(rounds):
+        for m in rotations(r, BREAKDOWN_MODULES):
+            done = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {m}"], capture_output=True,
+                                  text=True, check=True, timeout=120)
+            for line in done.stderr.splitlines():
+                parts = [p.strip() for p in line.split("|")]
+                if len(parts) == 3 and parts[2] == m:
+                    times[m].append(int(parts[1]) / 1e3)
+    rows = []
+    for m, values in times.items():
+        samples = Samples()
+        for v in values:
+            samples.add("hookchain", v)
+        rows.append(Row("import_breakdown", f"import_breakdown `{m}`", "ms", samples,
+                        "fresh interpreter, `python -X importtime -c 'import MODULE'`: the module's cumulative "
+                        "import time, its dependencies included"))
+        log(f"  import {m}: {fmt(statistics.median(values))} ms")
+    return rows
+
+
+def _run_measured(cmd: list[str], stdin_path: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall time (ms) and peak resident set size (MiB) of one child process."""
+    with open(stdin_path, "rb") as stdin:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = (time.perf_counter() - t0) * 1e3
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{cmd} exited with {proc.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def bench_stream_cli(quick: bool) -> list[Row]:
+    """``hookchain run - -m echo`` answering a long text one character per chunk
+    (1,000,000 characters; 20,000 with --quick), streamed and with
+    ``--no-stream``, interleaved: process start to exit and peak RSS, default
+    config (the stdout handler's run lines on stderr)."""
+    chars = 20_000 if quick else 1_000_000
+    rounds = 1 if quick else 3
+    with tempfile.TemporaryDirectory(prefix="hcbench-stream-") as tmp:
+        answer = Path(tmp) / "answer.txt"
+        answer.write_text("x" * chars)
+        env = {**os.environ, "HOOKCHAIN_CACHE_DIR": str(Path(tmp) / "cache"), "HOOKCHAIN_CONFIG": ""}
+        cmds = {"stream": [*hookchain_cli(), "run", "-", "-m", "echo", "-o", f"n={chars}"]}
+        cmds["no-stream"] = [*cmds["stream"], "--no-stream"]
+        _run_measured(cmds["no-stream"], answer, env)  # warm: plugin index, bytecode
+        got: dict[str, list[tuple[float, float]]] = {k: [] for k in cmds}
+        for r in range(rounds):
+            for key in rotations(r, tuple(cmds)):
+                got[key].append(_run_measured(cmds[key], answer, env))
+    label = f"{chars // 1000:,} k" if chars < 1_000_000 else "1 M"
+    rows = []
+    for what, index, unit in (("time", 0, "ms"), ("peak RSS", 1, "MiB")):
+        samples = Samples()
+        for v in got["stream"]:
+            samples.add("hookchain", v[index])
+        for v in got["no-stream"]:
+            samples.add("floor", v[index])
+        streamed, whole = (statistics.median(v[index] for v in got[k]) for k in ("stream", "no-stream"))
+        extra = (f"{streamed / whole:.2f}x the `--no-stream` time" if index == 0 else
+                 f"{(streamed - whole) / (chars / 2**20):+.1f}x the answer's size over `--no-stream`")
+        rows.append(Row("stream_cli", f"stream_cli {what} ({label} chars, one per chunk)", unit, samples,
+                        f"`hookchain run - -m echo -o n={chars}` reading a {chars:,}-character text on stdin, "
+                        f"streamed (hookchain column) and `--no-stream` (floor column), process start to exit; "
+                        f"{extra}"))
+        log(f"  stream_cli {what}: streamed {fmt(streamed)}, --no-stream {fmt(whole)} {unit}")
+    return rows
+
+
 class Gate:
     """Parks each arriving run until ``n`` have arrived; records memory then."""
 
@@ -1203,7 +1306,7 @@ def _run(args: argparse.Namespace, only: set[str], argv: Optional[list[str]]) ->
     bench = Bench(args.quick)
     bench.check()
     per_call: list[Row] = []
-    for key in ("invoke", "stream", "astream_events", "batch", "abatch"):
+    for key in ("invoke", "stream", "astream_events", "astream_events_sync", "batch", "abatch"):
         if key in only:
             per_call.append(getattr(bench, key)())
     startup: list[Row] = []
@@ -1215,6 +1318,10 @@ def _run(args: argparse.Namespace, only: set[str], argv: Optional[list[str]]) ->
         startup.extend(bench_cold_start(args.quick))
     if "startup" in only:
         startup.extend(bench_startup(args.quick))
+    if "import_breakdown" in only:
+        startup.extend(bench_import_breakdown(args.quick))
+    if "stream_cli" in only:
+        startup.extend(bench_stream_cli(args.quick))
     memory = bench_memory(args.quick) if only & {"memory", "memory_rss"} else []
     lengths = bench.chain_length() if "chain_length" in only else []
     handlers = bench.handlers() if "handlers" in only else []

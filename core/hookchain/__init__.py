@@ -14,10 +14,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from hookchain.hookspecs import hookimpl, hookspec
+from hookchain import _upcalls
+from hookchain._version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["hookspec", "hookimpl", "get_model", "get_handler", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # The pluggy markers, loaded on first use: pluggy (and the ``inspect``
+    # module it imports) is for plugins, not for `import hookchain.messages`.
+    if name in ("hookimpl", "hookspec"):
+        from hookchain import hookspecs
+
+        return getattr(hookspecs, name)
+    raise AttributeError(f"module 'hookchain' has no attribute {name!r}")
 
 
 def get_model(name: str, **options: Any) -> Any:
@@ -32,3 +42,25 @@ def get_handler(name: str, **options: Any) -> Any:
     from hookchain.plugins import get_handler as _get_handler
 
     return _get_handler(name, **options)
+
+
+# The calls lower layers make into higher ones (see hookchain._upcalls).
+def _first_run() -> None:
+    from hookchain.config import autoload
+
+    autoload()
+
+
+def _chat_prompt(parts: list) -> Any:
+    from hookchain.prompts.chat import ChatPromptTemplate
+
+    return ChatPromptTemplate(parts)
+
+
+def _runnable_lambda(func: Any, name: str) -> Any:
+    from hookchain.runnables.base import RunnableLambda
+
+    return RunnableLambda(func, name=name)
+
+
+_upcalls.first_run, _upcalls.chat_prompt, _upcalls.runnable_lambda = _first_run, _chat_prompt, _runnable_lambda

@@ -35,11 +35,12 @@ the parent run as in LangChain.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
-from uuid import UUID
 
 import pluggy
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from hookchain.messages import BaseMessage
     from hookchain.outputs import ChatGenerationChunk, GenerationChunk, LLMResult
 

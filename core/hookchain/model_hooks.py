@@ -113,12 +113,8 @@ class ModelCall:
     def dispatch_custom_event(self, name: str, data: Any) -> None:
         """Send ``on_custom_event(name, data)`` on this model run to its handlers
         (sync handlers called, async ones run to completion)."""
-        from hookchain.callbacks.manager import _dispatch
-
         rm = self.run_manager
-        if rm.handlers:
-            _dispatch(rm.handlers, "on_custom_event", (name, data),
-                      {"run_id": rm.run_id, "tags": rm.tags, "metadata": rm.metadata})
+        rm.dispatch_sync("on_custom_event", (name, data), {"run_id": rm.run_id, "tags": rm.tags, "metadata": rm.metadata})
 
     def _call(self, hook: str, **kwargs: Any) -> Any:
         pm = _pm

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from hookchain.messages import BaseMessage, BaseMessageChunk
 from hookchain.messages._merge import merge_dicts
+from hookchain.messages.base import all_of_class
 
 __all__ = ["Generation", "GenerationChunk", "ChatGeneration", "ChatGenerationChunk", "ChatResult", "LLMResult"]
 
@@ -103,11 +104,11 @@ class ChatGenerationChunk(ChatGeneration):
     def __add__(self, other: Any) -> "ChatGenerationChunk":
         if isinstance(other, ChatGenerationChunk):
             others = (other,)
-        elif isinstance(other, list) and all(isinstance(o, ChatGenerationChunk) for o in other):
+        elif isinstance(other, list) and all_of_class(other, ChatGenerationChunk):
             others = tuple(other)
         else:
             return NotImplemented
-        info = merge_dicts(self.generation_info or {}, *(o.generation_info or {} for o in others)) or None
+        info = merge_dicts(self.generation_info or {}, *[i for o in others if (i := o.generation_info)]) or None
         return ChatGenerationChunk(self.message + [o.message for o in others], info)
 
 

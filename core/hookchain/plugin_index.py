@@ -39,7 +39,7 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from hookchain import __version__
+from hookchain._version import __version__
 from hookchain.hookspecs import ENTRY_POINT_GROUP
 
 __all__ = ["Record", "installed", "load", "build", "forget", "cache_path", "DEFAULT_TIMEOUT"]
@@ -176,7 +176,7 @@ def build(eps: list[Any]) -> list[Record]:
 
 
 _CHILD = ("import json, sys; sys.path[:] = json.loads(sys.stdin.readline()); "
-          "from hookchain.plugin_index import _child; _child()")
+          "from hookchain.plugin_index import _child; from hookchain.plugins import _inspect; _child(_inspect)")
 
 
 def _run_child(specs: list[list[str]], timeout: float) -> list[Record]:
@@ -218,18 +218,18 @@ def _run_child(specs: list[list[str]], timeout: float) -> list[Record]:
     return out
 
 
-def _child() -> None:
+def _child(inspect: Any) -> None:
     """The indexing child: reads the entry points (``[[name, target], ...]``)
-    from stdin, writes one JSON record per line as each is done."""
+    from stdin, writes one JSON record per line as each is done: ``inspect(entry
+    point)``'s (``hookchain.plugins._inspect``, which the child's command line
+    passes in: this module sits below ``hookchain.plugins``)."""
     from importlib.metadata import EntryPoint
-
-    from hookchain.plugins import _inspect
 
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # what plugins print must not reach the protocol
     sys.stdout = sys.stderr
     for name, value in json.loads(sys.stdin.readline()):
-        record = _inspect(EntryPoint(name=name, value=value, group=ENTRY_POINT_GROUP))
+        record = inspect(EntryPoint(name=name, value=value, group=ENTRY_POINT_GROUP))
         protocol.write(json.dumps(record) + "\n")
         protocol.flush()
 

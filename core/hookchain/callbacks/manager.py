@@ -30,6 +30,7 @@ from queue import SimpleQueue
 from random import getrandbits as _getrandbits
 from typing import Any, Optional, Sequence, TypeVar, Union
 
+from hookchain import _upcalls
 from hookchain.callbacks.base import AsyncCallbackHandler, BaseCallbackHandler, _HandlerBase
 from hookchain._lazy import lazy_import
 from hookchain.hookspecs import CALLBACK_EVENTS
@@ -98,9 +99,7 @@ def _autoload() -> None:
         with _autoload_lock:
             if _autoload_pending:
                 _autoload_pending = False
-                from hookchain.config import autoload
-
-                autoload()
+                _upcalls.first_run()  # hookchain.config.autoload: installed by the package
 
 
 def _check_handler(handler: Any) -> None:
@@ -243,7 +242,13 @@ def _dispatch(handlers: Sequence[_HandlerBase], event: str, args: tuple, kwargs:
     flag = CALLBACK_EVENTS[event]
     for handler in handlers:
         if event in handler._hc_events and (flag is None or not getattr(handler, flag)):
-            _call_sync(handler, event, args, kwargs)
+            if event in handler._hc_async_events or event == "on_chat_model_start":
+                _call_sync(handler, event, args, kwargs)
+                continue
+            try:  # _call_sync's common case inline: this loop runs per streamed token
+                getattr(handler, event)(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - isolation is the point
+                _failed(handler, event, e, kwargs.get("run_id"))
 
 
 def _bounded(awaitable: Any, handler: _HandlerBase) -> Any:
@@ -564,6 +569,13 @@ class BaseRunManager:
         if self.handlers:
             _dispatch(self.handlers, event, args, self._event_kwargs(kwargs))
 
+    def dispatch_sync(self, event: str, args: tuple, kwargs: dict[str, Any]) -> None:
+        """Deliver ``event(*args, **kwargs)`` to this run's handlers from sync
+        code, even for an async run (async handlers run to completion); for
+        layers above this one (``hookchain.model_hooks``)."""
+        if self.handlers:
+            _dispatch(self.handlers, event, args, kwargs)
+
 
 _RM = TypeVar("_RM", bound=BaseRunManager)
 
@@ -646,6 +658,13 @@ class _RetrieverRunEvents:
 class CallbackManagerForLLMRun(_LLMRunEvents, BaseRunManager):
     """Run manager of a chat model or LLM run; passed to ``_generate``."""
     __slots__ = ()
+
+    def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
+        """Emit ``on_llm_new_token`` (``token``: the chunk's text; ``chunk``: the
+        ``ChatGenerationChunk``); ``_emit`` inlined, as it runs per token."""
+        if self.handlers:
+            _dispatch(self.handlers, "on_llm_new_token", (token,), {
+                "run_id": self.run_id, "parent_run_id": self.parent_run_id, "tags": self.tags, "chunk": chunk, **kwargs})
 
 
 class CallbackManagerForChainRun(_ChainRunEvents, BaseRunManager):

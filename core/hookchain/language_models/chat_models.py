@@ -47,8 +47,9 @@ from hookchain import model_hooks
 from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, convert_to_messages, message_chunk_to_message
 from hookchain.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from hookchain.prompt_values import PromptValue
-from hookchain.runnables.base import Runnable, RunnableSerializable, _aclose, _close
+from hookchain.runnables.base import Runnable, RunnableSerializable, _aclose, _close, _merge_all, _Total
 from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
+from hookchain.runnables.utils import iterate_in_thread
 
 __all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
 
@@ -113,24 +114,6 @@ def _overrides(model: "BaseChatModel", name: str) -> bool:
     return getattr(type(model), name) is not getattr(BaseChatModel, name)
 
 
-async def iterate_in_threads(it: Iterator[Any]) -> AsyncIterator[Any]:
-    """Yield the items of the sync iterator ``it``, each ``next`` run in a
-    worker thread (the default ``_astream`` of a model with only a sync
-    ``_stream``, as LangChain's); ``it`` is closed when this generator ends."""
-    sentinel = object()
-    try:
-        while True:
-            item = await run_in_executor(None, next, it, sentinel)
-            if item is sentinel:
-                return
-            yield item
-    finally:
-        try:
-            _close(it)
-        except ValueError:  # cancelled while a thread runs it: it ends there
-            pass
-
-
 class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     """Base class of chat models; also the type every model plugin registers.
 
@@ -190,8 +173,8 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         self, messages: list[BaseMessage], stop: Optional[list[str]] = None,
         run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        if _overrides(self, "_stream"):  # the sync stream, one chunk per thread hop
-            async for chunk in iterate_in_threads(
+        if _overrides(self, "_stream"):  # the sync stream, pumped by one worker thread
+            async for chunk in iterate_in_thread(
                 self._stream(messages, stop, run_manager.get_sync() if run_manager else None, **kwargs)
             ):
                 yield chunk
@@ -263,25 +246,22 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         return content if isinstance(content, str) else chunk.text
 
     @staticmethod
-    def _hc_merged(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
-        return chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0]
-
-    @classmethod
-    def _hc_from_chunks(cls, chunks: list[ChatGenerationChunk]) -> ChatResult:
-        if not chunks:
+    def _hc_from_chunks(total: Optional[ChatGenerationChunk]) -> ChatResult:
+        """The result of a stream whose chunks add up to ``total`` (``None``: no chunk)."""
+        if total is None:
             return ChatResult(generations=[ChatGeneration(AIMessage(""))])
-        total = cls._hc_merged(chunks)
         return ChatResult(generations=[ChatGeneration(message_chunk_to_message(total.message), total.generation_info)])
 
-    def _hc_streamed(self, chunks: list[ChatGenerationChunk], run_id: Any) -> LLMResult:
+    def _hc_streamed(self, total: Optional[ChatGenerationChunk], run_id: Any) -> LLMResult:
         # As LangChain: stream()/astream() end with the merged chunk itself
         # (an AIMessageChunk, also what astream_events reports as output).
-        if not chunks:
-            return self._hc_finish(self._hc_from_chunks(chunks), run_id)
-        return LLMResult(generations=[[self._hc_merged(chunks)]])
+        if total is None:
+            return self._hc_finish(self._hc_from_chunks(total), run_id)
+        return LLMResult(generations=[[total]])
 
-    def _hc_partial(self, chunks: list[ChatGenerationChunk]) -> LLMResult:
-        return LLMResult(generations=[[self._hc_merged(chunks)]] if chunks else [])
+    @staticmethod
+    def _hc_partial(total: Optional[ChatGenerationChunk]) -> LLMResult:
+        return LLMResult(generations=[[total]] if total is not None else [])
 
     def _hc_hooked(self, messages: list[BaseMessage], stop: Optional[list[str]], kwargs: dict[str, Any],
                 rm: Any, streaming: bool, is_async: bool) -> Optional[model_hooks.ModelCall]:
@@ -332,16 +312,16 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
-                chunks = []
+                total = _Total()
                 chunk_id = f"run-{rm.run_id}"
                 for chunk in self._hc_chunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
                     rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
-                    chunks.append(chunk)
-                result = self._hc_from_chunks(chunks)
+                    total.add(chunk)
+                result = self._hc_from_chunks(total.value())
             elif cached is not None:
-                result = cached if isinstance(cached, ChatResult) else self._hc_from_chunks(list(cached))
+                result = cached if isinstance(cached, ChatResult) else self._hc_from_chunks(_merge_all(list(cached)))
             else:
                 result = self._generate(messages, stop, rm, **kwargs)
             if call is not None:
@@ -369,16 +349,16 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
-                chunks = []
+                total = _Total()
                 chunk_id = f"run-{rm.run_id}"
                 async for chunk in self._hc_achunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
                     await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
-                    chunks.append(chunk)
-                result = self._hc_from_chunks(chunks)
+                    total.add(chunk)
+                result = self._hc_from_chunks(total.value())
             elif cached is not None:
-                result = cached if isinstance(cached, ChatResult) else self._hc_from_chunks(list(cached))
+                result = cached if isinstance(cached, ChatResult) else self._hc_from_chunks(_merge_all(list(cached)))
             else:
                 result = await self._agenerate(messages, stop, rm, **kwargs)
             if call is not None:
@@ -403,7 +383,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         messages = _to_messages(input)
         rm = self._hc_configure(config, CallbackManager).on_chat_model_start(
             self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs, streamed=True))[0]
-        chunks: list[ChatGenerationChunk] = []
+        total = _Total()
         call, it = None, None
         try:
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=False)
@@ -412,15 +392,16 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_chunks(call, messages, stop, kwargs, rm)
             chunk_id = f"run-{rm.run_id}"
+            on_token, token, add = rm.on_llm_new_token, self._hc_token, total.add  # bound once: per-chunk loop
             for chunk in it:
                 if call is not None:
                     call.chunk(chunk)
-                rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
+                on_token(token(chunk, chunk_id), chunk=chunk)
                 if keep:
-                    chunks.append(chunk)
+                    add(chunk)
                 yield chunk.message
             if keep:
-                response = self._hc_streamed(chunks, rm.run_id)
+                response = self._hc_streamed(total.value(), rm.run_id)
                 if call is not None:
                     call.end(ChatResult(generations=response.generations[0]))
                 rm.on_llm_end(response)
@@ -430,7 +411,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             finally:
                 if call is not None:
                     call.error(e)
-                rm.on_llm_error(e, response=self._hc_partial(chunks))
+                rm.on_llm_error(e, response=self._hc_partial(total.value()))
             raise
 
     async def astream(self, input: Any, config: Optional[RunnableConfig] = None, *, stop: Optional[list[str]] = None, **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
@@ -445,7 +426,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
         messages = _to_messages(input)
         rm = (await self._hc_configure(config, AsyncCallbackManager).on_chat_model_start(
             self._serialized, [messages], **self._hc_start_kwargs(config, stop, kwargs, streamed=True)))[0]
-        chunks: list[ChatGenerationChunk] = []
+        total = _Total()
         call, it = None, None
         try:
             call = self._hc_hooked(messages, stop, kwargs, rm, streaming=True, is_async=True)
@@ -459,10 +440,10 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
                     call.chunk(chunk)
                 await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
                 if keep:
-                    chunks.append(chunk)
+                    total.add(chunk)
                 yield chunk.message
             if keep:
-                response = self._hc_streamed(chunks, rm.run_id)
+                response = self._hc_streamed(total.value(), rm.run_id)
                 if call is not None:
                     call.end(ChatResult(generations=response.generations[0]))
                 await rm.on_llm_end(response)
@@ -472,7 +453,7 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             finally:
                 if call is not None:
                     call.error(e)
-                await rm.on_llm_error(e, response=self._hc_partial(chunks))
+                await rm.on_llm_error(e, response=self._hc_partial(total.value()))
             raise
 
     # -- tools and structured output --------------------------------------- #

@@ -57,8 +57,8 @@ from hookchain.messages import convert_to_messages, get_buffer_string
 from hookchain.outputs import Generation, GenerationChunk, LLMResult
 from hookchain.prompt_values import PromptValue
 from hookchain.runnables.base import RunnableSerializable, _aclose, _close
-from hookchain.language_models.chat_models import iterate_in_threads
 from hookchain.runnables.config import RunnableConfig, ensure_config, get_config_list, run_in_executor
+from hookchain.runnables.utils import iterate_in_thread
 
 __all__ = ["BaseLLM", "LLM"]
 
@@ -163,8 +163,8 @@ class BaseLLM(RunnableSerializable[Any, str]):
         self, prompt: str, stop: Optional[list[str]] = None,
         run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
-        """Async ``_stream``; by default ``_stream`` with each step in a worker thread."""
-        async for chunk in iterate_in_threads(
+        """Async ``_stream``; by default ``_stream`` pumped by one worker thread."""
+        async for chunk in iterate_in_thread(
             self._stream(prompt, stop, run_manager.get_sync() if run_manager else None, **kwargs)
         ):
             yield chunk

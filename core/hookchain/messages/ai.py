@@ -225,26 +225,28 @@ def add_ai_message_chunks(left: AIMessageChunk, *others: AIMessageChunk) -> AIMe
     """The sum of AI message chunks (as LangChain's): contents, dicts and
     ``tool_call_chunks`` merged, usage added up, the best id (see above), the
     first ``name``, ``chunk_position="last"`` if any chunk has it."""
-    raw = merge_lists(left.tool_call_chunks, *(o.tool_call_chunks for o in others))
+    # One comprehension per field, empty dicts and lists (most chunks') left
+    # out: a stream's merge reads every chunk, so this is paid per token.
+    raw = merge_lists(left.tool_call_chunks, *[c for o in others if (c := o.tool_call_chunks)])
     usage = left.usage_metadata
-    if usage or any(o.usage_metadata is not None for o in others):
-        for o in others:
-            usage = add_usage(usage, o.usage_metadata)
+    usages = [o.usage_metadata for o in others]
+    if usage or usages.count(None) != len(usages):
+        for u in usages:
+            usage = add_usage(usage, u)
     else:
         usage = None
-    allm = (left, *others)
     return type(left)(
-        content=merge_content(left.content, *(o.content for o in others)),
-        additional_kwargs=merge_dicts(left.additional_kwargs, *(o.additional_kwargs for o in others)),
+        content=merge_content(left.content, *[o.content for o in others]),
+        additional_kwargs=merge_dicts(left.additional_kwargs, *[d for o in others if (d := o.additional_kwargs)]),
         tool_call_chunks=[
             tool_call_chunk(name=c.get("name"), args=c.get("args"), index=c.get("index"), id=c.get("id"))
             for c in raw or ()
         ],
-        response_metadata=merge_dicts(left.response_metadata, *(o.response_metadata for o in others)),
+        response_metadata=merge_dicts(left.response_metadata, *[d for o in others if (d := o.response_metadata)]),
         usage_metadata=usage,
-        id=_chunk_id([m.id for m in allm]),
-        name=_first_set(left.name, others, "name"),
-        chunk_position="last" if any(m.chunk_position == "last" for m in allm) else None,
+        id=_chunk_id([left.id, *[o.id for o in others]]),
+        name=_first_set(left.name, [o.name for o in others]),
+        chunk_position="last" if "last" in [m.chunk_position for m in (left, *others)] else None,
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
 
+from hookchain import _upcalls
 from hookchain.errors import InvalidMessageError
 from hookchain.messages._merge import merge_dicts, merge_lists
 
@@ -183,9 +184,7 @@ class BaseMessage:
 
     def __add__(self, other: Any) -> "ChatPromptTemplate":
         """A ``ChatPromptTemplate`` of this message followed by ``other`` (as LangChain's)."""
-        from hookchain.prompts import ChatPromptTemplate
-
-        return ChatPromptTemplate.from_messages([self]) + other
+        return _upcalls.chat_prompt([self]) + other
 
     def model_dump(
         self, *, include: Optional[Iterable[str]] = None, exclude: Optional[Iterable[str]] = None,
@@ -288,11 +287,15 @@ class BaseMessageChunk(BaseMessage):
     def __add__(self, other: Any) -> "BaseMessageChunk":  # type: ignore[override]
         if isinstance(other, BaseMessageChunk):
             others: Sequence[BaseMessageChunk] = (other,)
-        elif isinstance(other, (list, tuple)) and all(isinstance(o, BaseMessageChunk) for o in other):
+        elif isinstance(other, (list, tuple)) and all_of_class(other, BaseMessageChunk):
             others = other
         else:
             return NotImplemented
-        for o in others:
+        if type(self)._check_addable is BaseMessageChunk._check_addable:  # a class check: one chunk per class
+            others_to_check: Iterable[BaseMessageChunk] = {type(o): o for o in others}.values()
+        else:
+            others_to_check = others
+        for o in others_to_check:
             self._check_addable(o)
         return self._merge(others)
 
@@ -305,21 +308,28 @@ class BaseMessageChunk(BaseMessage):
 
     def _merged_fields(self, others: Sequence["BaseMessageChunk"]) -> dict[str, Any]:
         return {
-            "content": merge_content(self.content, *(o.content for o in others)),
-            "additional_kwargs": merge_dicts(self.additional_kwargs, *(o.additional_kwargs for o in others)),
-            "response_metadata": merge_dicts(self.response_metadata, *(o.response_metadata for o in others)),
-            "name": _first_set(self.name, others, "name"),
-            "id": _first_set(self.id, others, "id"),
+            "content": merge_content(self.content, *[o.content for o in others]),
+            "additional_kwargs": merge_dicts(self.additional_kwargs, *[d for o in others if (d := o.additional_kwargs)]),
+            "response_metadata": merge_dicts(self.response_metadata, *[d for o in others if (d := o.response_metadata)]),
+            "name": _first_set(self.name, [o.name for o in others]),
+            "id": _first_set(self.id, [o.id for o in others]),
         }
 
     def _merge(self, others: Sequence["BaseMessageChunk"]) -> "BaseMessageChunk":
         return type(self)(**self._merged_fields(others))
 
 
-def _first_set(value: Any, others: Sequence[BaseMessage], field: str) -> Any:
+def all_of_class(items: Iterable[Any], cls: type) -> bool:
+    """Whether every item is an instance of ``cls`` (checked once per item class)."""
+    return all(issubclass(kind, cls) for kind in {type(item) for item in items})
+
+
+def _first_set(value: Any, others: list[Any]) -> Any:
     # Deliberately unlike LangChain 1.7.2, which drops ``name`` and a later
     # chunk's ``id`` (langchain-ai/langchain#40677): the first one not None.
-    return value if value is not None else next((v for o in others if (v := getattr(o, field)) is not None), None)
+    if value is not None or others.count(None) == len(others):
+        return value
+    return next(v for v in others if v is not None)
 
 
 def merge_content(first_content: Content, *contents: Content) -> Content:
@@ -328,8 +338,11 @@ def merge_content(first_content: Content, *contents: Content) -> Content:
     string); lists merge with blocks sharing an ``index`` merged; a string after
     a list extends the list's last string item, else is appended (an empty
     string is dropped). ``first_content`` is not modified."""
-    if first_content.__class__ is str and all(c.__class__ is str for c in contents):
-        return first_content + "".join(contents)  # linear, not quadratic, in the chunk count
+    if first_content.__class__ is str:
+        try:
+            return first_content + "".join(contents)  # linear, not quadratic, in the chunk count
+        except TypeError:  # a list among them: merged one by one below
+            pass
     merged: Any = "" if first_content is None else first_content
     if isinstance(merged, list):
         merged = list(merged)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from typing import Any, Literal, Optional, Sequence
-from uuid import UUID
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -128,8 +127,14 @@ class ToolMessage(BaseMessage, ToolOutputMixin):
         return content if isinstance(content, str) else str(content)
 
     def _validate(self) -> None:
-        if isinstance(self.tool_call_id, (UUID, int, float)):
+        if not isinstance(self.tool_call_id, str) and isinstance(self.tool_call_id, (_uuid().UUID, int, float)):
             self.tool_call_id = str(self.tool_call_id)
+
+
+def _uuid() -> Any:
+    import uuid  # only for a tool_call_id that is not a str: `import hookchain.messages` skips it
+
+    return uuid
 
 
 class ToolMessageChunk(ToolMessage, BaseMessageChunk):

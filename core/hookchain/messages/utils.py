@@ -13,6 +13,7 @@ import math
 import warnings
 from typing import Any, Callable, Iterable, Literal, Optional, Sequence, Union
 
+from hookchain import _upcalls
 from hookchain.messages.ai import AIMessage, AIMessageChunk
 from hookchain.messages.base import BaseMessage, BaseMessageChunk
 from hookchain.messages.chat import ChatMessage, ChatMessageChunk
@@ -346,9 +347,7 @@ def _runnable_support(func: Callable[..., list]) -> Callable[..., Any]:
     def wrapped(messages: Any = None, *args: Any, **kwargs: Any) -> Any:
         if messages is not None:
             return func(messages, *args, **kwargs)
-        from hookchain.runnables import RunnableLambda
-
-        return RunnableLambda(functools.partial(func, **kwargs), name=func.__name__)
+        return _upcalls.runnable_lambda(functools.partial(func, **kwargs), func.__name__)
 
     return wrapped
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from hookchain import _upcalls
 from hookchain.messages import BaseMessage
 from hookchain.messages.base import get_msg_title_repr
 
@@ -44,9 +45,7 @@ class BaseMessagePromptTemplate:
 
     def __add__(self, other: Any) -> "ChatPromptTemplate":
         """A ``ChatPromptTemplate`` of this template followed by ``other`` (as LangChain's)."""
-        from hookchain.prompts.chat import ChatPromptTemplate
-
-        return ChatPromptTemplate([self]) + other
+        return _upcalls.chat_prompt([self]) + other
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -37,8 +37,11 @@ from pydantic import BaseModel, ConfigDict
 from hookchain._lazy import lazy_import
 from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
 from hookchain.messages import BaseMessageChunk
+from hookchain.messages.base import all_of_class
+from hookchain.outputs import ChatGenerationChunk
 from hookchain.runnables.utils import (
-    AddableDict, AnyConfigurableField, ConfigurableField, ConfigurableFieldSpec, get_unique_config_specs,
+    AddableDict, AnyConfigurableField, ConfigurableField, ConfigurableFieldSpec, _aclose, _aclosing, _close, _closing,
+    get_unique_config_specs,
 )
 from hookchain.runnables.config import (
     POOL_WORKERS,
@@ -69,69 +72,75 @@ Other = TypeVar("Other")
 _SERIALIZED: dict[tuple[type, str], dict[str, Any]] = {}
 
 
-def _merge_all(chunks: list[Any]) -> Any:
-    """The total of streamed ``chunks`` (``None`` for none), as LangChain's
-    stream runs: added up with ``+`` (message chunks in one pass,
-    ``AddableDict`` key by key); once two cannot be added (plain dicts,
-    say), the latest chunk."""
-    if len(chunks) < 2:
-        return chunks[0] if chunks else None
+def _add_up(chunks: Sequence[Any]) -> tuple[Any, bool]:
+    """``(total, True)`` for the ``+`` of ``chunks`` (at least one), or
+    ``(last chunk, False)`` once two cannot be added. Chunks whose ``+`` takes
+    a list (message and generation chunks) add in one pass, strings join;
+    others add pairwise."""
     first = chunks[0]
-    if isinstance(first, BaseMessageChunk) and all(isinstance(c, BaseMessageChunk) for c in chunks):
-        return first + chunks[1:]
+    if len(chunks) == 1:
+        return first, True
+    for kind in (BaseMessageChunk, ChatGenerationChunk):
+        if isinstance(first, kind) and all_of_class(chunks, kind):
+            return first + list(chunks[1:]), True
+    if first.__class__ is str:
+        try:
+            return "".join(chunks), True
+        except TypeError:
+            pass
     final = first
     for chunk in chunks[1:]:
         try:
             final = final + chunk
         except TypeError:
-            return chunks[-1]
-    return final
+            return chunks[-1], False
+    return final, True
 
 
-def _close(it: Any) -> None:
-    close = getattr(it, "close", None)
-    if close is not None:
-        close()
+def _merge_all(chunks: list[Any]) -> Any:
+    """The total of streamed ``chunks`` (``None`` for none), as LangChain's
+    stream runs: added up with ``+`` (message chunks in one pass,
+    ``AddableDict`` key by key); once two cannot be added (plain dicts,
+    say), the latest chunk."""
+    return _add_up(chunks)[0] if chunks else None
 
 
-async def _aclose(it: Any) -> None:
-    aclose = getattr(it, "aclose", None)
-    if aclose is not None:
-        await aclose()
+_BATCH = 1024  # chunks a _Total holds before adding them to its running total
 
 
-class _closing:
-    """``with _closing(it)``: ``it`` is closed on leaving, if it can be (as
-    ``contextlib.closing``, for any iterator)."""
+class _Total:
+    """The ``_merge_all`` of a stream's chunks, added up as they arrive: at most
+    ``_BATCH`` chunks wait to be added, so a stream of a million chunks keeps
+    its running total and a batch, not every chunk (LangChain adds each chunk
+    to the total at once; adding in batches costs the same per chunk as
+    adding all at the end)."""
 
-    __slots__ = ("it",)
+    __slots__ = ("_pending", "_failed")
 
-    def __init__(self, it: Any) -> None:
-        self.it = it
+    def __init__(self) -> None:
+        self._pending: list[Any] = []
+        self._failed = False  # two chunks did not add: the total is the latest chunk
 
-    def __enter__(self) -> Any:
-        return self.it
+    def add(self, chunk: Any) -> None:
+        pending = self._pending
+        pending.append(chunk)
+        if len(pending) > _BATCH:
+            self._add_pending()
 
-    def __exit__(self, *exc: Any) -> None:
-        _close(self.it)
+    def _add_pending(self) -> None:
+        pending = self._pending
+        if self._failed:
+            self._pending = pending[-1:]
+            return
+        total, added = _add_up(pending)
+        self._failed = not added
+        self._pending = [total]
 
-
-class _aclosing:
-    """``async with _aclosing(it)``: ``it`` is closed on leaving, if it can be
-    (as ``contextlib.aclosing``, for any async iterator). An async generator
-    left unclosed would end its runs only when garbage collected: after its
-    parent's, and after ``aclose()`` of the outer stream returned."""
-
-    __slots__ = ("it",)
-
-    def __init__(self, it: Any) -> None:
-        self.it = it
-
-    async def __aenter__(self) -> Any:
-        return self.it
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await _aclose(self.it)
+    def value(self) -> Any:
+        """The total so far (``None`` before the first chunk)."""
+        if len(self._pending) > 1:
+            self._add_pending()
+        return self._pending[0] if self._pending else None
 
 
 def _tap(rm: Any, aiter: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -155,26 +164,26 @@ def _tap_iter(rm: Any, it: Iterator[Any]) -> Iterator[Any]:
 _NONE = object()
 
 
-def _recorded(first: Any, rest: Iterator[Any], seen: Optional[list[Any]]) -> Iterator[Any]:
+def _recorded(first: Any, rest: Iterator[Any], seen: Optional[_Total]) -> Iterator[Any]:
     """``first`` then ``rest`` (nothing if ``first`` is ``_NONE``), each chunk
-    also appended to ``seen`` (unless ``None``)."""
+    also added to ``seen`` (unless ``None``)."""
     if first is _NONE:
         return
     for chunk in itertools.chain((first,), rest):
         if seen is not None:
-            seen.append(chunk)
+            seen.add(chunk)
         yield chunk
 
 
-async def _arecorded(first: Any, rest: AsyncIterator[Any], seen: Optional[list[Any]]) -> AsyncIterator[Any]:
+async def _arecorded(first: Any, rest: AsyncIterator[Any], seen: Optional[_Total]) -> AsyncIterator[Any]:
     if first is _NONE:
         return
     if seen is not None:
-        seen.append(first)
+        seen.add(first)
     yield first
     async for chunk in rest:
         if seen is not None:
-            seen.append(chunk)
+            seen.add(chunk)
         yield chunk
 
 
@@ -186,27 +195,28 @@ class _Deferred:
 
     __slots__ = ("input", "first", "seen")
 
-    def __init__(self, input: Any, first: Any, seen: Optional[list[Any]]) -> None:
+    def __init__(self, input: Any, first: Any, seen: Optional[_Total]) -> None:
         self.input, self.first, self.seen = input, first, seen
 
     def error_kwargs(self) -> dict[str, Any]:
         return {"inputs": None if self.first is _NONE else self.first}
 
     def end_kwargs(self) -> dict[str, Any]:
-        return {"inputs": _merge_all(self.seen or [])}
+        return {"inputs": self.seen.value() if self.seen is not None else None}
 
 
 def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None) -> Iterator[Any]:
     """Yield ``it``'s chunks as the streamed run ``rm``: ``on_chain_end`` with
     their ``+`` total, or ``on_chain_error`` after closing ``it`` (and a
     deferred input stream), so that their runs end before this one."""
-    chunks: Optional[list[Any]] = [] if rm.handlers else None  # the output only handlers see
+    total = _Total() if rm.handlers else None  # the output only handlers see
+    add = total.add if total is not None else None
     stream = _tap_iter(rm, it) if rm.handlers else it
     try:
         for chunk in stream:
             yield chunk
-            if chunks is not None:
-                chunks.append(chunk)
+            if add is not None:
+                add(chunk)
     except BaseException as e:
         try:
             _close(stream)
@@ -216,19 +226,19 @@ def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None
         finally:
             rm.on_chain_error(e, **(deferred.error_kwargs() if deferred else {}))
         raise
-    if chunks is not None:
-        rm.on_chain_end(_merge_all(chunks), **(deferred.end_kwargs() if deferred else {}))
+    if total is not None:
+        rm.on_chain_end(total.value(), **(deferred.end_kwargs() if deferred else {}))
 
 
 async def _arun_stream(rm: Any, it: AsyncIterator[Any], deferred: Optional[_Deferred] = None) -> AsyncIterator[Any]:
     """Async ``_run_stream``."""
-    chunks: Optional[list[Any]] = [] if rm.handlers else None
+    total = _Total() if rm.handlers else None
     stream = _tap(rm, it) if rm.handlers else it
     try:
         async for chunk in stream:
             yield chunk
-            if chunks is not None:
-                chunks.append(chunk)
+            if total is not None:
+                total.add(chunk)
     except BaseException as e:
         try:  # even if cancelled meanwhile
             await _aclose(stream)
@@ -238,8 +248,8 @@ async def _arun_stream(rm: Any, it: AsyncIterator[Any], deferred: Optional[_Defe
         finally:
             await rm.on_chain_error(e, **(deferred.error_kwargs() if deferred else {}))
         raise
-    if chunks is not None:
-        await rm.on_chain_end(_merge_all(chunks), **(deferred.end_kwargs() if deferred else {}))
+    if total is not None:
+        await rm.on_chain_end(total.value(), **(deferred.end_kwargs() if deferred else {}))
 
 
 def _added_or_none(total: Any, chunk: Any) -> Any:
@@ -547,7 +557,7 @@ class Runnable(ABC, Generic[Input, Output]):
         first = next(input, _NONE)  # as LangChain: the run starts once the first input chunk is there
         cm = CallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
         rm = self._deferred_start(cm, config, run_type)
-        seen: Optional[list[Any]] = [] if rm.handlers else None  # the inputs only handlers see
+        seen = _Total() if rm.handlers else None  # the inputs only handlers see
         yield from _run_stream(rm, func(_recorded(first, input, seen), config, rm), _Deferred(input, first, seen))
 
     async def _atransform_stream_with_config(
@@ -563,7 +573,7 @@ class Runnable(ABC, Generic[Input, Output]):
             first = _NONE
         cm = AsyncCallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata"))
         rm = await self._deferred_start(cm, config, run_type)
-        seen: Optional[list[Any]] = [] if rm.handlers else None
+        seen = _Total() if rm.handlers else None
         async with _aclosing(_arun_stream(rm, func(_arecorded(first, input, seen), config, rm), _Deferred(input, first, seen))) as chunks:
             async for chunk in chunks:
                 yield chunk

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from hookchain.callbacks.base import AsyncCallbackHandler
 from hookchain.outputs import GenerationChunk
-from hookchain.runnables.base import _aclosing, _closing
+from hookchain.runnables.utils import _aclosing, _closing
 from hookchain.runnables.config import RunnableConfig, ensure_config
 
 _DONE = object()

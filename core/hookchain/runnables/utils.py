@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
+import threading
+from collections import deque
 from itertools import groupby
-from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence, Union
 
 __all__ = [
     "AddableDict", "ConfigurableField", "ConfigurableFieldSingleOption", "ConfigurableFieldMultiOption",
-    "AnyConfigurableField", "ConfigurableFieldSpec", "get_unique_config_specs",
+    "AnyConfigurableField", "ConfigurableFieldSpec", "get_unique_config_specs", "iterate_in_thread",
 ]
 
 
@@ -127,3 +130,154 @@ def get_unique_config_specs(specs: Iterable[ConfigurableFieldSpec]) -> list[Conf
             )
         unique.append(first)
     return unique
+
+
+class _Pump:
+    """The state ``iterate_in_thread`` shares with its worker thread."""
+
+    __slots__ = ("lock", "items", "slots", "waiter", "loop", "stop", "busy")
+
+    def __init__(self, loop: Any) -> None:
+        self.lock = threading.Lock()
+        self.items: deque[tuple[int, Any]] = deque()  # (kind, value): _ITEM, _END or _ERROR
+        self.slots = threading.Semaphore(_AHEAD)
+        self.waiter: Any = None  # the future the consumer awaits while ``items`` is empty
+        self.loop = loop
+        self.stop = False  # the consumer left: no further ``next``
+        self.busy = False  # the worker is inside ``next``
+
+    def put(self, kind: int, value: Any) -> None:
+        with self.lock:
+            self.items.append((kind, value))
+            waiter, self.waiter = self.waiter, None
+        if waiter is not None:
+            try:
+                self.loop.call_soon_threadsafe(_wake, waiter)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+
+    def run(self, it: Iterator[Any]) -> None:
+        """The worker: ``next(it)`` until it ends, fails or the consumer leaves,
+        at most ``_AHEAD`` items ahead of the consumer."""
+        while True:
+            self.slots.acquire()
+            with self.lock:
+                if self.stop:
+                    return  # the consumer closes ``it``: it saw the worker outside ``next``
+                self.busy = True
+            try:
+                item = next(it, _DONE)
+            except BaseException as e:  # noqa: BLE001 - handed to the consumer
+                item, error = _DONE, e
+            else:
+                error = None
+            with self.lock:
+                self.busy = False
+                left = self.stop
+            if left:  # the consumer left while ``next`` ran: close ``it`` here
+                _close(it)
+                return
+            if error is not None:
+                self.put(_ERROR, error)
+                return
+            if item is _DONE:
+                self.put(_END, None)
+                return
+            self.put(_ITEM, item)
+
+
+_ITEM, _END, _ERROR = 0, 1, 2
+_DONE = object()
+_AHEAD = 256  # items the worker may produce before the consumer takes them
+
+
+def _wake(waiter: Any) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def iterate_in_thread(it: Iterator[Any]) -> AsyncIterator[Any]:
+    """Yield the items of the sync iterator ``it`` (e.g. a model's ``_stream``)
+    to async code: one worker thread of the loop's default executor runs
+    ``it`` to its end in a copy of the current context, up to 256 items ahead,
+    and hands them over through a queue (LangChain's default ``_astream`` runs
+    each ``next`` in a thread of its own: a thread hop per item). Leaving early
+    (``aclose``, cancellation) closes ``it``: at once if the worker is not in
+    ``next``, else by the worker when that ``next`` returns. An exception from
+    ``it`` is raised here."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    pump = _Pump(loop)
+    ctx = contextvars.copy_context()
+    loop.run_in_executor(None, ctx.run, pump.run, it)
+    try:
+        while True:
+            with pump.lock:
+                if pump.items:
+                    kind, value = pump.items.popleft()
+                else:
+                    kind = None
+                    waiter = pump.waiter = loop.create_future()
+            if kind is None:
+                await waiter
+                continue
+            if kind == _ITEM:
+                pump.slots.release()
+                yield value
+            elif kind == _END:
+                return
+            else:
+                raise value
+    finally:
+        with pump.lock:
+            pump.stop, busy = True, pump.busy
+        pump.slots.release()  # a worker waiting for a slot sees ``stop``
+        if not busy:
+            _close(it)
+
+
+def _close(it: Any) -> None:
+    close = getattr(it, "close", None)
+    if close is not None:
+        close()
+
+
+async def _aclose(it: Any) -> None:
+    aclose = getattr(it, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+class _closing:
+    """``with _closing(it)``: ``it`` is closed on leaving, if it can be (as
+    ``contextlib.closing``, for any iterator)."""
+
+    __slots__ = ("it",)
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
+
+    def __enter__(self) -> Any:
+        return self.it
+
+    def __exit__(self, *exc: Any) -> None:
+        _close(self.it)
+
+
+class _aclosing:
+    """``async with _aclosing(it)``: ``it`` is closed on leaving, if it can be
+    (as ``contextlib.aclosing``, for any async iterator). An async generator
+    left unclosed would end its runs only when garbage collected: after its
+    parent's, and after ``aclose()`` of the outer stream returned."""
+
+    __slots__ = ("it",)
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
+
+    async def __aenter__(self) -> Any:
+        return self.it
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await _aclose(self.it)
