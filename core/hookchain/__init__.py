@@ -63,4 +63,11 @@ def _runnable_lambda(func: Any, name: str) -> Any:
     return RunnableLambda(func, name=name)
 
 
+def _adapt_handler(obj: Any) -> Any:
+    from hookchain.plugins import adapt_handler
+
+    return adapt_handler(obj)
+
+
 _upcalls.first_run, _upcalls.chat_prompt, _upcalls.runnable_lambda = _first_run, _chat_prompt, _runnable_lambda
+_upcalls.adapt_handler = _adapt_handler

@@ -9,6 +9,9 @@ no module imports a layer above it (see ARCHITECTURE.md):
   other`` and ``message_template + other`` build one, as LangChain's).
 * ``runnable_lambda(func, name)``: a ``RunnableLambda`` (the message utilities
   called without messages return one for a chain, as LangChain's).
+* ``adapt_handler(obj)``: the hookchain handler a plugin's ``adapt_callback_handler``
+  hook makes of another library's handler object, or ``None`` (the callback
+  layer asks when ``callbacks=`` holds something that is not a hookchain handler).
 """
 
 from __future__ import annotations
@@ -23,3 +26,4 @@ def _uninstalled(*args: Any, **kwargs: Any) -> Any:
 first_run: Callable[[], None] = _uninstalled
 chat_prompt: Callable[[list], Any] = _uninstalled
 runnable_lambda: Callable[..., Any] = _uninstalled
+adapt_handler: Callable[[Any], Any] = _uninstalled

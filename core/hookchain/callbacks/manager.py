@@ -116,9 +116,7 @@ def _as_handler(handler: Any) -> _HandlerBase:
     gives for it; raises ``TypeError`` when none does."""
     if isinstance(handler, _HandlerBase):
         return handler
-    from hookchain.plugins import adapt_handler
-
-    adapted = adapt_handler(handler)
+    adapted = _upcalls.adapt_handler(handler)
     _check_handler(handler if adapted is None else adapted)
     return adapted
 

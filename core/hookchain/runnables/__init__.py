@@ -1,5 +1,9 @@
 """Runnables and their config (as ``langchain_core.runnables``)."""
 
+from typing import Any
+
+from hookchain.runnables import base as _base
+
 from hookchain.runnables.base import (
     Runnable,
     RunnableAssign,
@@ -25,6 +29,31 @@ from hookchain.runnables.utils import (
     ConfigurableFieldMultiOption,
     ConfigurableFieldSingleOption,
     ConfigurableFieldSpec,
+)
+
+
+def _configurable_fields(**kwargs: Any) -> Any:
+    from hookchain.runnables.configurable import RunnableConfigurableFields
+
+    return RunnableConfigurableFields(**kwargs)
+
+
+def _configurable_alternatives(**kwargs: Any) -> Any:
+    from hookchain.runnables.configurable import RunnableConfigurableAlternatives
+
+    return RunnableConfigurableAlternatives(**kwargs)
+
+
+def _graph(runnable: Runnable, config: Any) -> Any:
+    from hookchain.runnables.graph import graph_of
+
+    return graph_of(runnable, config)
+
+
+# What Runnable's methods build from the modules above runnables.base (see its _compositions).
+_base._compositions.update(
+    fallbacks=RunnableWithFallbacks, retry=RunnableRetry, configurable_fields=_configurable_fields,
+    configurable_alternatives=_configurable_alternatives, graph=_graph,
 )
 
 __all__ = [

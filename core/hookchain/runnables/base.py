@@ -372,6 +372,13 @@ def _as_completed(calls: Sequence[Callable[[], Any]], max_concurrency: Optional[
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+#: What ``Runnable``'s methods build that is defined in modules importing this
+#: one (fallbacks, retry, configurable, graph: their classes subclass Runnable):
+#: ``hookchain.runnables`` (the package, always imported before this module)
+#: fills it in, so none of them is imported back from here (ARCHITECTURE.md).
+_compositions: dict[str, Callable[..., Any]] = {}
+
+
 class Runnable(ABC, Generic[Input, Output]):
     """A unit of work that can be invoked, batched, streamed and composed.
 
@@ -440,9 +447,7 @@ class Runnable(ABC, Generic[Input, Output]):
         (see ``RunnableConfigurableFields``). Fields: a pydantic runnable's
         (chat models), a prompt template's arguments. Raises ``ValueError``
         naming a field the runnable does not have."""
-        from hookchain.runnables.configurable import RunnableConfigurableFields
-
-        return RunnableConfigurableFields(default=self, fields=kwargs)
+        return _compositions["configurable_fields"](default=self, fields=kwargs)
 
     def configurable_alternatives(
         self, which: ConfigurableField, *, default_key: str = "default", prefix_keys: bool = False,
@@ -451,9 +456,7 @@ class Runnable(ABC, Generic[Input, Output]):
         """A runnable that runs this one, or the alternative in ``kwargs`` that
         ``config["configurable"][which.id]`` names, as LangChain's (see
         ``RunnableConfigurableAlternatives``); this one is ``default_key``."""
-        from hookchain.runnables.configurable import RunnableConfigurableAlternatives
-
-        return RunnableConfigurableAlternatives(
+        return _compositions["configurable_alternatives"](
             which=which, default=self, alternatives=kwargs, default_key=default_key, prefix_keys=prefix_keys,
         )
 
@@ -461,9 +464,7 @@ class Runnable(ABC, Generic[Input, Output]):
         """A ``hookchain.runnables.graph.Graph`` of this runnable: input node,
         its parts, output node, as LangChain's (``draw_mermaid()``,
         ``draw_ascii()``)."""
-        from hookchain.runnables.graph import graph_of
-
-        return graph_of(self, config)
+        return _compositions["graph"](self, config)
 
     # -- chain-run plumbing shared by the compositions ---------------------- #
     def _start_chain(self, config: RunnableConfig, input: Any, run_type: Optional[str] = None) -> Any:
@@ -782,9 +783,7 @@ class Runnable(ABC, Generic[Input, Output]):
         ``exceptions_to_handle``; with ``exception_key`` (a str), dict inputs
         of the fallbacks get the previous exception under that key. As
         LangChain's ``with_fallbacks``; see ``hookchain.runnables.fallbacks``."""
-        from hookchain.runnables.fallbacks import RunnableWithFallbacks
-
-        return RunnableWithFallbacks(self, fallbacks, exceptions_to_handle=exceptions_to_handle, exception_key=exception_key)
+        return _compositions["fallbacks"](self, fallbacks, exceptions_to_handle=exceptions_to_handle, exception_key=exception_key)
 
     def with_retry(
         self, *, retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
@@ -798,9 +797,7 @@ class Runnable(ABC, Generic[Input, Output]):
         ``initial``/``max``/``exp_base``/``jitter`` in seconds) unless
         ``wait_exponential_jitter=False``. As LangChain's ``with_retry``; attempts
         after the first run with tag ``retry:attempt:N``."""
-        from hookchain.runnables.retry import RunnableRetry
-
-        return RunnableRetry(
+        return _compositions["retry"](
             bound=self, retry_exception_types=retry_if_exception_type, wait_exponential_jitter=wait_exponential_jitter,
             max_attempt_number=stop_after_attempt, exponential_jitter_params=exponential_jitter_params,
         )

@@ -210,7 +210,7 @@ class Graph:
         first, last = graph.first_node(), graph.last_node()
         return draw_mermaid(
             graph.nodes, graph.edges, first_node=first.id if first else None, last_node=last.id if last else None,
-            with_styles=with_styles, curve_style=curve_style, node_styles=node_colors,
+            with_styles=with_styles, curve_style=curve_style, node_styles=node_colors or NodeStyles(),
             wrap_label_n_words=wrap_label_n_words,
         )
 

@@ -10,7 +10,10 @@ import string
 from dataclasses import asdict
 from typing import Any, Optional
 
-from hookchain.runnables.graph import CurveStyle, Edge, Node, NodeStyles
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # graph.py imports this module when it draws
+    from hookchain.runnables.graph import CurveStyle, Edge, Node, NodeStyles
 
 __all__ = ["draw_mermaid"]
 
@@ -61,7 +64,7 @@ def _edge_label(edge: Edge, wrap_label_n_words: int) -> str:
 
 def draw_mermaid(
     nodes: dict[str, Node], edges: list[Edge], *, first_node: Optional[str] = None, last_node: Optional[str] = None,
-    with_styles: bool = True, curve_style: CurveStyle = CurveStyle.LINEAR, node_styles: Optional[NodeStyles] = None,
+    with_styles: bool = True, curve_style: "CurveStyle", node_styles: "NodeStyles",
     wrap_label_n_words: int = 9,
 ) -> str:
     """Mermaid ``graph TD`` text of ``nodes`` and ``edges``: with
@@ -85,5 +88,5 @@ def draw_mermaid(
     for edge in edges:
         text += f"\t{_safe_id(edge.source)}{_edge_label(edge, wrap_label_n_words)}{_safe_id(edge.target)};\n"
     if with_styles:
-        text += "".join(f"\tclassDef {name} {style}\n" for name, style in asdict(node_styles or NodeStyles()).items())
+        text += "".join(f"\tclassDef {name} {style}\n" for name, style in asdict(node_styles).items())
     return text
