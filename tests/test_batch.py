@@ -93,6 +93,26 @@ def test_parquet_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch):
         read_rows(tmp_path / "rows.parquet")
 
 
+def test_parquet_output_holds_every_record_of_output_resumed_ones_included(tmp_path):
+    import pyarrow.parquet as pq
+
+    rows = [{"id": f"r{i}", "question": f"q{i}"} for i in range(6)]
+    batch(tmp_path, rows[:4])  # a first run did 4 rows
+    state, out = batch(tmp_path, rows, resume=True, parquet=tmp_path / "out.parquet")
+    assert state.succeeded and len(out) == 6
+    table = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert {r["id"]: r for r in table} == out  # the JSONL records, nested usage as a struct
+    assert sorted(r["answer"] for r in table) == sorted(f"Q: q{i}" for i in range(6))
+
+
+def test_parquet_output_without_pyarrow_fails_before_any_row(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(BatchInputError, match=r"--parquet .*out.parquet needs pyarrow: pip install 'hookchain\[parquet\]'"):
+        batch(tmp_path, [{"id": "a", "question": "x"}], parquet=tmp_path / "out.parquet")
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 @pytest.mark.parametrize("name, content, message", [
     ("rows.txt", "x", r"unknown input format '.txt'; use one of .jsonl, .ndjson, .csv, .parquet"),
     ("rows.jsonl", '{"a": 1}\n[1, 2]\n', r"rows.jsonl:2: a JSON list, not an object"),

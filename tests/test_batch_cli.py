@@ -75,6 +75,15 @@ def test_stdout_stays_clean_and_the_summary_goes_to_stderr(tmp_path, dataset):
     assert_complete(tmp_path / "out.jsonl")
 
 
+def test_parquet_option_writes_the_records_at_the_end(tmp_path, dataset):
+    import pyarrow.parquet as pq
+
+    proc = run(tmp_path, *basic("--parquet", "out.parquet"))
+    assert proc.returncode == 0, proc.stderr
+    table = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert sorted(r["id"] for r in table) == sorted(json.loads(line)["id"] for line in lines(tmp_path / "out.jsonl"))
+
+
 def test_exit_status_is_1_when_a_row_failed_and_the_row_is_kept(tmp_path, dataset):
     proc = run(tmp_path, *basic()[:-4], "--template", "{question} {missing}", "--id-field", "id", "--config", "quiet.toml")
     assert proc.returncode == 1

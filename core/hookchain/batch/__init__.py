@@ -18,9 +18,9 @@ from typing import Any, Callable, Optional, Union
 
 from hookchain.batch.engine import BatchSpec
 from hookchain.batch.executors import get_executor
-from hookchain.batch.output import OutputLog
+from hookchain.batch.output import OutputLog, write_parquet
 from hookchain.batch.ratelimit import parse_rate
-from hookchain.batch.rows import BatchInputError, Row, read_rows
+from hookchain.batch.rows import BatchInputError, Row, read_rows, require_pyarrow
 
 __all__ = ["run_batch", "BatchProgress", "BatchSpec", "BatchInputError", "Row", "read_rows"]
 
@@ -74,6 +74,7 @@ def run_batch(
     id_field: Optional[str] = None,
     resume: bool = False, executor: str = "local", executor_options: Optional[dict[str, Any]] = None,
     progress: Optional[Callable[[BatchProgress], None]] = None, fsync_interval: float = 1.0,
+    parquet: Union[str, Path, None] = None,
 ) -> BatchProgress:
     """Run ``template`` (with ``system``) through ``model`` for every row of
     ``input`` and append one record per row to ``output`` (JSONL, completion
@@ -98,11 +99,16 @@ def run_batch(
             registers (``"ray"``, options such as ``address``).
         progress: called with a ``BatchProgress`` on the calling thread.
         fsync_interval: seconds between ``fsync`` calls of OUTPUT (``output``).
+        parquet: also write every record of OUTPUT (earlier ones of a resume
+            included) to this Parquet file once the batch has finished
+            (``hookchain.batch.output.write_parquet``; needs pyarrow). Not
+            written when the batch is interrupted.
 
     Returns the final ``BatchProgress`` (``.succeeded``: every row without error).
 
     Raises:
-        BatchInputError: a bad INPUT, OUTPUT, rate or id field.
+        BatchInputError: a bad INPUT, OUTPUT, rate or id field; ``parquet``
+            without pyarrow (before any row runs).
         UnknownNameError, OptionError: an unknown model, handler or executor, a
             bad option (before any row runs).
         KeyboardInterrupt: Ctrl-C; the rows finished so far are in OUTPUT.
@@ -114,6 +120,8 @@ def run_batch(
     spec = BatchSpec(template=template, system=system, model=model, model_options=dict(model_options or {}),
                      handlers=dict(handlers or {}), config=config, concurrency=concurrency,
                      rate=parse_rate(rate), retries=retries, backoff=backoff)
+    if parquet is not None:
+        require_pyarrow(f"--parquet {parquet}")
     rows = read_rows(input, id_field)
     runner = get_executor(executor, **(executor_options or {}))
     runner.prepare(spec)
@@ -142,4 +150,6 @@ def run_batch(
             runner.run(spec, todo, on_record)
         finally:
             report(finished=True)
+    if parquet is not None:
+        write_parquet(output, parquet)
     return state

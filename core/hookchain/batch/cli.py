@@ -34,12 +34,15 @@ __all__ = ["batch"]
 @click.option("-X", "--executor-option", "executor_options", multiple=True, metavar="KEY=VALUE",
               help="An option of the executor.")
 @click.option("--ray-address", help="With --executor ray: the cluster (default: start a local one); same as -X address=...")
+@click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False),
+              help="Also write every record of OUTPUT to this Parquet file at the end (needs pyarrow).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: as `run`).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def batch(input_path: str, output_path: str, template: Optional[str], template_file: Optional[str], system: Optional[str],
           model_name: Optional[str], options: tuple[str, ...], handler_names: tuple[str, ...], concurrency: int,
           rate: Optional[str], retries: int, id_field: Optional[str], resume: bool, executor: str,
-          executor_options: tuple[str, ...], ray_address: Optional[str], config_path: Optional[str], debug: bool) -> None:
+          executor_options: tuple[str, ...], ray_address: Optional[str], parquet_path: Optional[str],
+          config_path: Optional[str], debug: bool) -> None:
     """Run the prompt over every row of INPUT (JSONL, CSV, Parquet) into OUTPUT (JSONL).
 
     One line per row, in completion order: id, answer, usage, latency, error.
@@ -69,7 +72,7 @@ def batch(input_path: str, output_path: str, template: Optional[str], template_f
             input_path, output_path, template=template or "", system=system, model=model_name,
             model_options=_pairs(options, "-o"), handlers={name: {} for name in handler_names}, config=config_path,
             concurrency=concurrency, rate=rate, retries=retries, id_field=id_field, resume=resume,
-            executor=executor, executor_options=extra, progress=progress,
+            executor=executor, executor_options=extra, progress=progress, parquet=parquet_path,
         )
     except (HookchainError, TypeError, ValueError) as e:
         if debug:

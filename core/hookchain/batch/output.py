@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any, Union
 
-from hookchain.batch.rows import BatchInputError
+from hookchain.batch.rows import BatchInputError, require_pyarrow
 
-__all__ = ["OutputLog"]
+__all__ = ["OutputLog", "write_parquet"]
 
 
 class OutputLog:
@@ -100,3 +100,17 @@ class OutputLog:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def write_parquet(jsonl: Union[str, Path], parquet: Union[str, Path]) -> int:
+    """Write every record of the JSONL file ``jsonl`` (a batch's OUTPUT) to the
+    Parquet file ``parquet`` (replaced), one row per record, nested fields
+    (``usage``) as structs. Returns the number of rows written. Raises
+    ``BatchInputError`` without pyarrow."""
+    pq = require_pyarrow(f"--parquet {parquet}")
+    import pyarrow as pa
+
+    with open(jsonl, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    pq.write_table(pa.Table.from_pylist(records), str(parquet))
+    return len(records)

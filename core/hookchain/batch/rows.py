@@ -71,12 +71,17 @@ def _csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
         return rows
 
 
-def _parquet(path: Path) -> list[tuple[str, dict[str, Any]]]:
+def require_pyarrow(what: str) -> Any:
+    """``pyarrow.parquet``, or ``BatchInputError`` saying ``what`` needs it and how to install it."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise BatchInputError(f"{path}: reading Parquet needs pyarrow: pip install 'hookchain[parquet]' "
-                              "(or convert the file to JSONL or CSV)") from None
+        raise BatchInputError(f"{what} needs pyarrow: pip install 'hookchain[parquet]'") from None
+    return pq
+
+
+def _parquet(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    pq = require_pyarrow(f"{path}: reading Parquet")
     return [(f"row {i + 1}", row) for i, row in enumerate(pq.read_table(path).to_pylist())]
 
 
