@@ -15,10 +15,8 @@ import time
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
+import psutil  # tests/requirements.txt: finds and stops exactly this cluster's processes
 import pytest
-
-psutil = pytest.importorskip("psutil")
-pytest.importorskip("ray")
 
 RAY = str(Path(sys.executable).parent / "ray")
 
