@@ -26,6 +26,18 @@ from hookchain.callbacks import manager as _manager
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: takes tens of seconds (e.g. builds a virtualenv); runs in CI too, skip locally with -m 'not slow'")
+    # pytest rewrites the asserts of every module of a distribution declaring a
+    # pytest11 entry point; setuptools' editable install leaves core/hookchain.egg-info
+    # on sys.path, which makes that all of hookchain. hookchain's modules are library
+    # code: rewriting them made each lazy import during a test run ast.parse, which
+    # on CPython 3.11 can fail spuriously while another thread builds an AST too
+    # ("SystemError: AST constructor recursion depth mismatch", python/cpython#106905;
+    # seen once in a loaded run). Test modules and conftests are still rewritten.
+    hook = getattr(config.pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    if isinstance(marked, set) and "hookchain" in marked:
+        marked.discard("hookchain")
+        getattr(hook, "_marked_for_rewrite_cache", {}).clear()
 
 
 def _recording(event: str):
