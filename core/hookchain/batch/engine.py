@@ -116,7 +116,7 @@ async def process_rows(chain: Any, spec: BatchSpec, rows: Sequence[Row], on_reco
     rate-limit token; ``on_record(record)`` is called (on the loop's thread)
     as each row finishes, so in completion order. Cancellation (Ctrl-C) stops
     the workers; rows not finished get no record."""
-    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
     limiter = make_limiter(spec.rate)
     queue = iter(rows)
@@ -137,7 +137,9 @@ async def process_rows(chain: Any, spec: BatchSpec, rows: Sequence[Row], on_reco
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(spec.retries + 1), retry=retry_if_exception(is_retryable),
-                wait=wait_exponential_jitter(initial=spec.backoff, max=30), reraise=True,
+                # backoff, 2x, 4x... up to 30 s, plus up to backoff of jitter (the same on every tenacity 8.2+;
+                # wait_exponential_jitter's initial= is deprecated from 9.2 and multiplier= missing before)
+                wait=wait_exponential(multiplier=spec.backoff, max=30) + wait_random(0, spec.backoff), reraise=True,
             ):
                 with attempt:
                     output = await call()
