@@ -17,7 +17,7 @@ import pytest
 
 from hookchain.testing._util import (
     OptionChecks,
-    NOT_SET, alist, check, describe_leaks, fail, is_secret_annotation, payload_places, run, secret_value_of,
+    NOT_SET, alist, check, check_discovered, describe_leaks, fail, is_secret_annotation, payload_places, run, secret_value_of,
     short, text_of,
 )
 from hookchain.testing.recording import Event, RecordingHandler, isolated
@@ -168,31 +168,8 @@ class ChatModelConformance(OptionChecks, ToolCallingChecks):
         """The name resolves through hookchain.plugins, registered by a plugin
         that an installed distribution declares in the ``hookchain`` entry-point group."""
         from hookchain.language_models import BaseChatModel
-        from hookchain.plugins import list_models, list_plugins
 
-        try:
-            from importlib_metadata import entry_points
-        except ImportError:  # pragma: no cover - Python >= 3.12 without the backport
-            from importlib.metadata import entry_points  # type: ignore[assignment]
-
-        if not self.model_name:
-            fail(f"{type(self).__name__}: set model_name to the name your plugin registers (class attribute)")
-        plugin_name, _, name = self.model_name.rpartition(":")
-        models = list_models()
-        broken = [f"{p.label}: {p.error}" for p in list_plugins() if p.error]
-        check(name in models, f"model {name!r} is not registered by any plugin (registered models: {', '.join(models) or 'none'}). "
-                              f"Is the distribution installed (pip install -e .) and does its pyproject.toml declare "
-                              f"[project.entry-points.hookchain]?" + (f" Plugins that failed to load: {'; '.join(broken)}" if broken else ""))
-        providers = [p for p in list_plugins() if name in p.models and (not plugin_name or p.name == plugin_name)]
-        check(providers, f"model {name!r} is not registered by plugin {plugin_name!r} (registered by: {', '.join(models[name])})")
-        group = {ep.name for ep in entry_points(group="hookchain")}
-        for plugin in providers:
-            check(plugin.distribution, f"model {name!r} is registered by plugin {plugin.name!r}, which has no distribution: it was "
-                                       f"registered in code (register_plugin), not found through an entry point of the 'hookchain' group")
-            check(plugin.name in group, f"plugin {plugin.name!r} is not an entry point of the 'hookchain' group")
-            check(plugin.error is None, f"plugin {plugin.label} loaded with an error: {plugin.error}")
-        model = self.make_model()
-        check(isinstance(model, BaseChatModel), f"get_model({self.model_name!r}) returned {type(model).__name__}, not a BaseChatModel")
+        check_discovered(type(self).__name__, self.model_name, BaseChatModel, self.make_model)
 
     def test_identity(self, model: Any) -> None:
         """``_llm_type`` names the model kind; ``_identifying_params`` is a dict."""
