@@ -78,6 +78,12 @@ from typing import Any, Callable, Optional
 # hookchain reads a config file on the first run of a process and its handlers
 # would join every run: read none. LangSmith tracing would add network I/O.
 os.environ["HOOKCHAIN_CONFIG"] = ""
+# Start-up is measured as a user's Python runs: with bytecode caches. A
+# PYTHONDONTWRITEBYTECODE=1 in the environment (some CI images and sandboxes
+# set it) would make every fresh interpreter compile hookchain from source and
+# add ~100 ms to each start-up row; the warm-up runs write the caches.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 for _var in ("LANGCHAIN_TRACING_V2", "LANGCHAIN_TRACING", "LANGSMITH_TRACING", "LANGSMITH_TRACING_V2"):
     os.environ.pop(_var, None)
 
