@@ -181,7 +181,8 @@ def test_install_upgrade_and_uninstall_are_seen_without_a_manual_step(tmp_path, 
     # Upgrade: pip replaces the dist-info (new version) and the module.
     shutil.rmtree(root / "hookchain_extra-1.0.dist-info")
     make_distribution(root, "hookchain-extra", "2.0", {"extra": EXTRA}, {EXTRA: EXTRA_SOURCE.format(name="extra-2")})
-    sys.modules.pop(EXTRA, None)
+    shutil.rmtree(root / "__pycache__", ignore_errors=True)  # as pip removes the old version's files: a .pyc
+    sys.modules.pop(EXTRA, None)  # of the same second and size would otherwise be taken for the new source
     plugins.reset()
     models = plugins.list_models()
     assert "extra-2" in models and "extra-1" not in models

@@ -30,9 +30,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional, Union
-
-from pydantic import Field, TypeAdapter, ValidationError
+from functools import lru_cache
+from typing import Any, Optional, Union
 
 from hookchain.errors import ConfigError
 
@@ -44,7 +43,19 @@ else:  # pragma: no cover
 __all__ = ["Config", "find", "load", "load_default", "activate", "autoload", "DEFAULT_CONFIG"]
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
-_SECONDS = TypeAdapter(Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)])
+
+
+@lru_cache(maxsize=None)
+def _seconds() -> Any:
+    """The validator of ``handler_timeout`` (built on first use: building a
+    pydantic schema costs milliseconds a config without the key never needs)."""
+    from typing import Annotated
+
+    from pydantic import Field, TypeAdapter
+
+    return TypeAdapter(Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)])
+
+
 _KEYS = {
     "model": "a model name (string)",
     "handler_timeout": "a finite number of seconds (>= 0)",
@@ -101,8 +112,10 @@ class Config:
             tables[key] = value
         timeout = data.get("handler_timeout")
         if timeout is not None:
+            from pydantic import ValidationError
+
             try:
-                _SECONDS.validate_python(timeout)
+                _seconds().validate_python(timeout)
             except ValidationError as e:
                 raise ConfigError(f"{source}: key 'handler_timeout' must be {_KEYS['handler_timeout']}, "
                                   f"got {timeout!r} ({e.errors()[0]['msg'].lower()})") from None

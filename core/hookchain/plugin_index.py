@@ -16,6 +16,19 @@ record keyed by its entry point (name, target), distribution (name, version,
 and upgrades change those keys, so the next command rebuilds exactly the
 records that changed; a cache that is unreadable, of another format or of
 another hookchain version is ignored and rewritten, never trusted.
+
+Finding the entry points reads the metadata of every installed distribution
+(tens of milliseconds with a few hundred). The cache also remembers, for the
+``sys.path`` it was built under, the modification time of every ``sys.path``
+entry and which keys it found: a distribution installed, removed or upgraded
+there adds or removes a ``*.dist-info`` directory, which changes its parent's
+modification time (the test ``importlib``'s own path finder uses to see new
+modules). While every entry and every listed ``*.dist-info`` directory is
+unchanged, the entry points are taken from the cache without reading any
+metadata; any difference (another ``sys.path``, a ``PYTHONPATH``, an install)
+falls back to the full scan. A directory changed less than two seconds before
+a scan is not remembered (a later change within the same clock tick would
+keep its modification time).
 ``hookchain plugins --refresh`` rebuilds every record (e.g. after editing an
 editable install's registration code without reinstalling it).
 
@@ -29,26 +42,23 @@ with its exit status; the other plugins are indexed by a new child.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import queue
-import subprocess
 import sys
-import tempfile
-import threading
+import time
 from pathlib import Path
 from typing import Any, Optional
 
 from hookchain._version import __version__
-from hookchain.hookspecs import ENTRY_POINT_GROUP
 
 __all__ = ["Record", "installed", "load", "build", "forget", "cache_path", "DEFAULT_TIMEOUT"]
 
-logger = logging.getLogger("hookchain.plugins")
-
 #: Seconds one plugin's import and registration may take while indexing.
 DEFAULT_TIMEOUT = 20.0
-_FORMAT = 1
+_FORMAT = 2
+#: A ``sys.path`` entry changed this recently is not trusted to show the next change.
+_RACY_NS = 2_000_000_000
+#: How many ``sys.path`` states (a command line, ``python -c``, a ``PYTHONPATH``...) are remembered.
+_VIEWS = 8
 #: A record: ``{"hooks", "models", "handlers": list[str], "commands":
 #: {name: {"help", "short_help"}}, "imported": bool, "error": str | None}``.
 Record = dict[str, Any]
@@ -61,6 +71,8 @@ def installed() -> list[Any]:
     repeats of one ``(name, target)``; nothing is imported."""
     from importlib.metadata import entry_points
 
+    from hookchain.hookspecs import ENTRY_POINT_GROUP
+
     seen, out = set(), []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if (ep.name, ep.value) not in seen:
@@ -72,24 +84,82 @@ def installed() -> list[Any]:
 def _key(ep: Any) -> str:
     dist = getattr(ep, "dist", None)
     path = getattr(dist, "_path", None)  # the *.dist-info directory
+    return json.dumps([ep.name, ep.value, dist and dist.name, dist and dist.version, str(path), _mtime(path)])
+
+
+def _mtime(path: Any) -> int:
     try:
-        stamp = os.stat(path).st_mtime_ns if path is not None else 0
+        return os.stat(path).st_mtime_ns if path is not None else 0
     except OSError:
-        stamp = 0
-    return json.dumps([ep.name, ep.value, dist and dist.name, dist and dist.version, str(path), stamp])
+        return 0
+
+
+class _Distribution:
+    """The ``name``, ``version`` and ``*.dist-info`` path of an
+    ``importlib.metadata.Distribution``, as the index recorded them."""
+
+    __slots__ = ("name", "version", "_path")
+
+    def __init__(self, name: Optional[str], version: Optional[str], path: str) -> None:
+        self.name, self.version, self._path = name, version, path
+
+
+class _EntryPoint:
+    """An ``importlib.metadata.EntryPoint`` rebuilt from its index key
+    (``name``, ``value``, ``dist``, ``load()``) without reading any metadata."""
+
+    __slots__ = ("name", "value", "dist")
+
+    def __init__(self, key: str) -> None:
+        self.name, self.value, name, version, path, _ = json.loads(key)
+        self.dist = _Distribution(name, version, path) if name is not None else None
+
+    def load(self) -> Any:
+        """Import the target, as ``importlib.metadata.EntryPoint.load``."""
+        from importlib.metadata import EntryPoint
+
+        from hookchain.hookspecs import ENTRY_POINT_GROUP
+
+        return EntryPoint(name=self.name, value=self.value, group=ENTRY_POINT_GROUP).load()
+
+
+def _fresh(key: str) -> bool:
+    """Whether ``key``'s ``*.dist-info`` directory is as it was when recorded."""
+    parts = json.loads(key)
+    return parts[2] is None or _mtime(parts[4]) == parts[5]
+
+
+def _present(key: str) -> bool:
+    """Whether ``key``'s ``*.dist-info`` directory exists."""
+    return os.path.exists(json.loads(key)[4])
+
+
+def _path_state() -> Optional[list[list[Any]]]:
+    """``[[sys.path entry, modification time (ns) or None], ...]``, or ``None``
+    when an entry changed too recently to be remembered (``_RACY_NS``)."""
+    now = time.time_ns()
+    state: list[list[Any]] = []
+    for entry in sys.path:
+        mtime: Optional[int] = _mtime(entry or ".") or None  # "": the current directory, as importlib reads it
+        if mtime is not None and now - mtime < _RACY_NS:
+            return None
+        try:
+            state.append([os.path.abspath(entry or "."), mtime])
+        except OSError:  # the current directory was removed
+            return None
+    return state
 
 
 def cache_path() -> Path:
     """The index file of this Python environment."""
-    import hashlib
+    import zlib
 
     directory = os.environ.get("HOOKCHAIN_CACHE_DIR")
     if not directory:
         from platformdirs import user_cache_dir
 
         directory = user_cache_dir("hookchain", appauthor=False)
-    tag = hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]
-    return Path(directory) / f"plugin-index-{tag}.json"
+    return Path(directory) / f"plugin-index-{zlib.crc32(sys.prefix.encode()):08x}.json"
 
 
 def _valid(record: Any) -> bool:
@@ -106,40 +176,59 @@ def _valid_key(key: str) -> bool:
         parts = json.loads(key)
     except ValueError:
         return False
-    return isinstance(parts, list) and len(parts) == 6 and isinstance(parts[4], str)
+    return (isinstance(parts, list) and len(parts) == 6 and all(isinstance(p, str) for p in parts[:2])
+            and isinstance(parts[4], str) and isinstance(parts[5], int))
 
 
-def _read(path: Path) -> dict[str, Record]:
+def _valid_view(view: Any, records: dict[str, Record]) -> bool:
+    return (isinstance(view, list) and len(view) == 2 and isinstance(view[0], list) and isinstance(view[1], list)
+            and all(k in records for k in view[1]))
+
+
+def _read(path: Path) -> tuple[dict[str, Record], list[Any]]:
+    """``(records by key, views)`` of the index file; ``({}, [])`` unless all of it is valid."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != _FORMAT or data.get("hookchain") != __version__:
-            return {}
-        records = data["records"]
-        if isinstance(records, dict) and all(_valid(r) and _valid_key(k) for k, r in records.items()):
-            return records
+            return {}, []
+        records, views = data["records"], data["views"]
+        if (isinstance(records, dict) and all(_valid(r) and _valid_key(k) for k, r in records.items())
+                and isinstance(views, list) and all(_valid_view(v, records) for v in views)):
+            return records, views
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    return {}
+    return {}, []
 
 
-def _write(path: Path, records: dict[str, Record]) -> None:
+def _write(path: Path, records: dict[str, Record], views: list[Any]) -> None:
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"format": _FORMAT, "hookchain": __version__, "records": records}, f)
+            json.dump({"format": _FORMAT, "hookchain": __version__, "records": records, "views": views}, f)
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old or the new file
     except OSError as e:  # a read-only cache costs a rebuild per command, nothing else
-        logger.debug("cannot write the plugin index %s: %s", path, e)
+        import logging
+
+        logging.getLogger("hookchain.plugins").debug("cannot write the plugin index %s: %s", path, e)
 
 
 def load(refresh: bool = False) -> list[tuple[Any, Record]]:
     """``(entry point, record)`` for every installed plugin; records missing
-    from the cache (or all of them, with ``refresh``) are built first."""
+    from the cache (or all of them, with ``refresh``) are built first. With
+    ``sys.path`` as a cached view saw it, no distribution's metadata is read
+    (see the module doc)."""
+    path = cache_path()
+    cached, views = ({}, []) if refresh else _read(path)  # refresh: every record is rebuilt, none kept
+    state = _path_state()
+    for seen, keys in views:
+        # Also every other record's distribution still there: else the full scan drops it.
+        if seen == state and all(map(_fresh, keys)) and all(map(_present, cached.keys() - set(keys))):
+            return [(_EntryPoint(k), cached[k]) for k in keys]
     eps = installed()
     keys = [_key(ep) for ep in eps]
-    path = cache_path()
-    cached = {} if refresh else _read(path)  # refresh: every record is rebuilt, none kept
     missing = [i for i, k in enumerate(keys) if k not in cached]
     if missing:
         for i, record in zip(missing, build([eps[i] for i in missing])):
@@ -147,9 +236,11 @@ def load(refresh: bool = False) -> list[tuple[Any, Record]]:
     # Records of distributions seen under another sys.path stay while their
     # dist-info exists (one environment, several PYTHONPATHs); removed ones go.
     current = set(keys)
-    kept = {k: r for k, r in cached.items() if k in current or os.path.exists(json.loads(k)[4])}
-    if missing or len(kept) != len(cached):
-        _write(path, kept)
+    kept = {k: r for k, r in cached.items() if k in current or _present(k)}
+    others = [v for v in views if v[0] != state and all(k in kept for k in v[1])]
+    remembered = ([[state, keys]] if state is not None else []) + others[:_VIEWS - 1]
+    if missing or len(kept) != len(cached) or remembered != views:
+        _write(path, kept, remembered)
     return [(ep, cached[k]) for ep, k in zip(eps, keys)]
 
 
@@ -182,6 +273,10 @@ _CHILD = ("import json, sys; sys.path[:] = json.loads(sys.stdin.readline()); "
 def _run_child(specs: list[list[str]], timeout: float) -> list[Record]:
     """Records for a prefix of ``specs``: all of them, or up to the one that
     hung or ended the child (recorded as failing)."""
+    import queue
+    import subprocess
+    import threading
+
     proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
     lines: queue.Queue = queue.Queue()
@@ -224,6 +319,8 @@ def _child(inspect: Any) -> None:
     point)``'s (``hookchain.plugins._inspect``, which the child's command line
     passes in: this module sits below ``hookchain.plugins``)."""
     from importlib.metadata import EntryPoint
+
+    from hookchain.hookspecs import ENTRY_POINT_GROUP
 
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # what plugins print must not reach the protocol

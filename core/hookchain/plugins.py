@@ -40,7 +40,6 @@ naming both, resolved by qualifying it as ``PLUGIN:NAME``.
 from __future__ import annotations
 
 import inspect
-import logging
 import os
 import re
 import signal
@@ -59,7 +58,14 @@ __all__ = [
     "get_model", "get_handler", "reset", "refresh",
 ]
 
-logger = logging.getLogger("hookchain.plugins")
+
+
+def _warn(message: str, *args: Any) -> None:
+    """Log a plugin's failure on the ``hookchain.plugins`` logger (``logging``
+    is imported then: a command without a failing plugin never needs it)."""
+    import logging
+
+    logging.getLogger("hookchain.plugins").warning(message, *args)
 
 
 class PluginInfo:
@@ -233,7 +239,7 @@ class _Registry:
                 else:
                     taken[ep.name] = item.info
                 if item.info.error:
-                    logger.warning("hookchain plugin %s: %s", item.info.label, item.info.error)
+                    _warn("hookchain plugin %s: %s", item.info.label, item.info.error)
             out.append(item)
         return out
 
@@ -260,7 +266,7 @@ class _Registry:
     def _fail(self, info: PluginInfo, error: str) -> None:
         info.error = error if info.error is None else f"{info.error}; {error}"
         self.plugins.setdefault(info.name, info)
-        logger.warning("hookchain plugin %s: %s", info.label, error)
+        _warn("hookchain plugin %s: %s", info.label, error)
 
     def owner(self, name: str) -> Optional[PluginInfo]:
         """The plugin (registered here, or installed and enabled) named ``name``."""

@@ -1,7 +1,6 @@
 """The echo models: the seeds' ``CustomChatModelAdvanced`` made real, and its
 text-completion twin."""
 
-import asyncio
 import time
 from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Tuple
 
@@ -67,6 +66,8 @@ class EchoChatModel(BaseChatModel):
     async def _agenerate(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
                          run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any) -> ChatResult:
         if self.delay:
+            import asyncio  # here: a sync-only program never imports it
+
             await asyncio.sleep(self.delay)
         return self._result(messages, stop)
 
@@ -85,6 +86,8 @@ class EchoChatModel(BaseChatModel):
     async def _astream(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
                        run_manager: Optional[AsyncCallbackManagerForLLMRun] = None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         if self.delay:
+            import asyncio  # here: a sync-only program never imports it
+
             await asyncio.sleep(self.delay)
         for chunk in self._chunks(messages, stop):
             yield chunk
