@@ -157,3 +157,17 @@ def test_a_cache_with_damaged_states_is_rebuilt(tmp_path):
         listed, scanned = command(tmp_path, "models", path=(site,))
         assert "view-1" in listed and scanned
         assert json.loads(path.read_text())["views"] != views  # rewritten
+
+
+def test_the_default_cache_directory_is_platformdirs_user_cache_dir(tmp_path):
+    # Worked out without platformdirs where that gives the same answer (Linux).
+    script = ("import json, platformdirs; from hookchain import plugin_index; "
+              "print(json.dumps([plugin_index._user_cache_dir(), platformdirs.user_cache_dir('hookchain', appauthor=False)]))")
+    cases = [{"XDG_CACHE_HOME": str(tmp_path / "xdg")}, {"XDG_CACHE_HOME": ""}, {"XDG_CACHE_HOME": "relative"},
+             {"HOME": str(tmp_path / "home")}, {"HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": "  "}]
+    for case in cases:
+        environ = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "HOOKCHAIN_CACHE_DIR")}
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                              env={**environ, **case})
+        ours, theirs = json.loads(done.stdout)
+        assert ours == theirs, case

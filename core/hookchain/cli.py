@@ -13,6 +13,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import Any
+
+from hookchain._version import __version__
 
 
 def _interrupted_while_starting(signum: int, frame: object) -> None:
@@ -20,28 +23,71 @@ def _interrupted_while_starting(signum: int, frame: object) -> None:
     os._exit(130)
 
 
+#: What ``hookchain --help`` prints depends on, besides this module and the installed plugins.
+_HELP_ENV = ("HOOKCHAIN_PLUGINS", "HOOKCHAIN_DISABLE_PLUGINS", "HOOKCHAIN_DISABLE_PLUGIN_AUTOLOAD", "COLUMNS",
+             "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def _help_cache() -> tuple[Any, Any]:
+    """Where ``hookchain --help``'s text is kept, and what it was made from:
+    this module (version, modification time), the program name, the terminal
+    width, ``_HELP_ENV`` and every installed plugin's record in the plugin
+    index; no key (``None``) when the index would have to read the installed
+    distributions' metadata, or a plugin failed (its warning goes to stderr)."""
+    import shutil
+
+    from hookchain import plugin_index
+
+    path = plugin_index.cache_path()
+    path = path.with_name(f"{path.stem}-help.json")
+    indexed = plugin_index.remembered()
+    if indexed is None or any(record["error"] for _, record in indexed):
+        return path, None
+    plugins = [[ep.name, ep.value, ep.dist and ep.dist.name, ep.dist and ep.dist.version, record["commands"]]
+               for ep, record in indexed]
+    return path, [__version__, os.stat(__file__).st_mtime_ns, os.path.basename(sys.argv[0]),
+                  shutil.get_terminal_size().columns, [os.environ.get(v) for v in _HELP_ENV], plugins]
+
+
+def _print_cached_help() -> None:
+    """Print ``hookchain --help`` as click rendered it last time and exit, when
+    nothing it was made from changed (``_help_cache``); else return."""
+    import json
+
+    try:
+        path, key = _help_cache()
+        if key is not None:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("key") == key and isinstance(data.get("text"), str):
+                sys.stdout.write(data["text"] + "\n")  # as click.echo
+                sys.stdout.flush()
+                sys.exit(0)
+    except (OSError, ValueError):
+        pass
+
+
 # Ctrl-C while this program's modules load: one line, no traceback. (Only when
 # the hookchain program runs: a process importing this module keeps its own.)
 _sigint = None
 _program = __name__ == "__main__" or os.path.basename(getattr(sys.modules["__main__"], "__file__", None) or "") == "hookchain"
+#: The ``hookchain`` console script: ``--version`` and ``--help`` are answered before click loads (~30 ms).
+_console = _program and __name__ != "__main__"
 if _program:
-    if sys.argv[1:] == ["--version"] and __name__ != "__main__":  # the console script: answered before click
-        # loads (~30 ms), as click's version_option does
-        from hookchain._version import __version__
-
+    if _console and sys.argv[1:] == ["--version"]:  # as click's version_option
         print(f"{os.path.basename(sys.argv[0])}, version {__version__}")
         sys.exit(0)
+    if _console and sys.argv[1:] in (["--help"], ["-h"]):
+        _print_cached_help()
     with __import__("contextlib").suppress(ValueError):  # not the main thread
         _sigint = signal.signal(signal.SIGINT, _interrupted_while_starting)
 
 import contextlib  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
-from typing import Any, Iterator, NoReturn, Optional, TextIO  # noqa: E402
+from typing import Iterator, NoReturn, Optional, TextIO  # noqa: E402
 
 import click  # noqa: E402
 
-from hookchain._version import __version__  # noqa: E402
 from hookchain.errors import HookchainError, PromptInputError, UnknownNameError  # noqa: E402
 
 if _sigint is not None:
@@ -144,6 +190,17 @@ class _Cli(_PluginGroup):
             click.echo("interrupted", err=True)
             sys.exit(130)
         sys.exit(code or 0)  # click.exceptions.Exit's code (e.g. 0 after --help), else 0
+
+    def get_help(self, ctx: click.Context) -> str:
+        """As click's; ``hookchain --help`` keeps its text for the next time (``_help_cache``)."""
+        text = super().get_help(ctx)
+        if _console and ctx.parent is None and sys.argv[1:] in (["--help"], ["-h"]) and "\x1b" not in text:
+            from hookchain.plugin_index import write_json
+
+            path, key = _help_cache()
+            if key is not None:
+                write_json(path, {"key": key, "text": text})
+        return text
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As click's, but each command's summary in full (click cuts it with "...")."""

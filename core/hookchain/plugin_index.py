@@ -150,15 +150,24 @@ def _path_state() -> Optional[list[list[Any]]]:
     return state
 
 
+def _user_cache_dir() -> str:
+    """platformdirs' ``user_cache_dir("hookchain")``. On Linux with an absolute
+    ``$XDG_CACHE_HOME`` or ``$HOME``, its answer is worked out here as it does
+    (importing platformdirs, and tempfile and random with it, costs ~10 ms of
+    every command's start); elsewhere platformdirs is asked."""
+    xdg, home = os.environ.get("XDG_CACHE_HOME", ""), os.environ.get("HOME", "")
+    if sys.platform == "linux" and "ANDROID_DATA" not in os.environ and (os.path.isabs(xdg) or os.path.isabs(home)):
+        return os.path.join(xdg if os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache"), "hookchain")
+    from platformdirs import user_cache_dir
+
+    return user_cache_dir("hookchain", appauthor=False)
+
+
 def cache_path() -> Path:
     """The index file of this Python environment."""
     import zlib
 
-    directory = os.environ.get("HOOKCHAIN_CACHE_DIR")
-    if not directory:
-        from platformdirs import user_cache_dir
-
-        directory = user_cache_dir("hookchain", appauthor=False)
+    directory = os.environ.get("HOOKCHAIN_CACHE_DIR") or _user_cache_dir()
     return Path(directory) / f"plugin-index-{zlib.crc32(sys.prefix.encode()):08x}.json"
 
 
@@ -200,33 +209,35 @@ def _read(path: Path) -> tuple[dict[str, Record], list[Any]]:
     return {}, []
 
 
-def _write(path: Path, records: dict[str, Record], views: list[Any]) -> None:
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` (a file of the cache directory) atomically:
+    a concurrent reader sees the old or the new file. A cache that cannot be
+    written costs a rebuild per command, nothing else: ``OSError`` is logged (debug)."""
     import tempfile
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"format": _FORMAT, "hookchain": __version__, "records": records, "views": views}, f)
-        os.replace(tmp, path)  # atomic: a concurrent reader sees the old or the new file
-    except OSError as e:  # a read-only cache costs a rebuild per command, nothing else
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except OSError as e:
         import logging
 
-        logging.getLogger("hookchain.plugins").debug("cannot write the plugin index %s: %s", path, e)
+        logging.getLogger("hookchain.plugins").debug("cannot write %s: %s", path, e)
 
 
 def load(refresh: bool = False) -> list[tuple[Any, Record]]:
     """``(entry point, record)`` for every installed plugin; records missing
     from the cache (or all of them, with ``refresh``) are built first. With
-    ``sys.path`` as a cached view saw it, no distribution's metadata is read
-    (see the module doc)."""
+    ``sys.path`` as a remembered state saw it, no distribution's metadata is
+    read (see the module doc)."""
     path = cache_path()
     cached, views = ({}, []) if refresh else _read(path)  # refresh: every record is rebuilt, none kept
     state = _path_state()
-    for seen, keys in views:
-        # Also every other record's distribution still there: else the full scan drops it.
-        if seen == state and all(map(_fresh, keys)) and all(map(_present, cached.keys() - set(keys))):
-            return [(_EntryPoint(k), cached[k]) for k in keys]
+    known = _remembered(cached, views, state)
+    if known is not None:
+        return known
     eps = installed()
     keys = [_key(ep) for ep in eps]
     missing = [i for i, k in enumerate(keys) if k not in cached]
@@ -240,8 +251,22 @@ def load(refresh: bool = False) -> list[tuple[Any, Record]]:
     others = [v for v in views if v[0] != state and all(k in kept for k in v[1])]
     remembered = ([[state, keys]] if state is not None else []) + others[:_VIEWS - 1]
     if missing or len(kept) != len(cached) or remembered != views:
-        _write(path, kept, remembered)
+        write_json(path, {"format": _FORMAT, "hookchain": __version__, "records": kept, "views": remembered})
     return [(ep, cached[k]) for ep, k in zip(eps, keys)]
+
+
+def _remembered(cached: dict[str, Record], views: list[Any], state: Any) -> Optional[list[tuple[Any, Record]]]:
+    for seen, keys in views:
+        # Also every other record's distribution still there: else the full scan drops it.
+        if seen == state and all(map(_fresh, keys)) and all(map(_present, cached.keys() - set(keys))):
+            return [(_EntryPoint(k), cached[k]) for k in keys]
+    return None
+
+
+def remembered() -> Optional[list[tuple[Any, Record]]]:
+    """What ``load()`` returns when that reads no distribution's metadata (the
+    current ``sys.path`` state is remembered), else ``None``; builds nothing."""
+    return _remembered(*_read(cache_path()), _path_state())
 
 
 def _failed(error: str) -> Record:
