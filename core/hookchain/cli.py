@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Any
 
 from hookchain._version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is imported below: not before --version and --help are answered
+    from typing import Any
 
 
 def _interrupted_while_starting(signum: int, frame: object) -> None:
@@ -34,8 +37,6 @@ def _help_cache() -> tuple[Any, Any]:
     width, ``_HELP_ENV`` and every installed plugin's record in the plugin
     index; no key (``None``) when the index would have to read the installed
     distributions' metadata, or a plugin failed (its warning goes to stderr)."""
-    import shutil
-
     from hookchain import plugin_index
 
     path = plugin_index.cache_path()
@@ -45,8 +46,12 @@ def _help_cache() -> tuple[Any, Any]:
         return path, None
     plugins = [[ep.name, ep.value, ep.dist and ep.dist.name, ep.dist and ep.dist.version, record["commands"]]
                for ep, record in indexed]
-    return path, [__version__, os.stat(__file__).st_mtime_ns, os.path.basename(sys.argv[0]),
-                  shutil.get_terminal_size().columns, [os.environ.get(v) for v in _HELP_ENV], plugins]
+    try:  # the width click wraps to is $COLUMNS (in _HELP_ENV), else this (shutil.get_terminal_size)
+        width: Any = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        width = None
+    return path, [__version__, os.stat(__file__).st_mtime_ns, os.path.basename(sys.argv[0]), width,
+                  [os.environ.get(v) for v in _HELP_ENV], plugins]
 
 
 def _print_cached_help() -> None:
@@ -84,7 +89,7 @@ if _program:
 import contextlib  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
-from typing import Iterator, NoReturn, Optional, TextIO  # noqa: E402
+from typing import Any, Iterator, NoReturn, Optional, TextIO  # noqa: E402
 
 import click  # noqa: E402
 
