@@ -857,6 +857,9 @@ def bench_cold_start(quick: bool) -> list[Row]:
         }
         for cmd in cmds.values():
             first_byte(cmd, cwd=tmp)
+        time.sleep(2.1)  # past the plugin index's racy window for the new directory (see bench_startup)
+        for which in ("cli", "hookchain"):
+            first_byte(cmds[which], cwd=tmp)
         order = ("cli", "pass", "hookchain", "langchain-core")
         for r in range(rounds):
             for which in rotations(r, order):
@@ -918,6 +921,12 @@ def bench_startup(quick: bool) -> list[Row]:
 
         for key, (cmd, environ) in cmds.items():  # warm: bytecode caches, the plugin index
             if not quick or key.startswith("run"):
+                once(cmd, environ)
+        # The plugin index remembers a sys.path state only once its directories are
+        # 2 s old (hookchain.plugin_index._RACY_NS): as a user's, installed earlier.
+        time.sleep(2.1)
+        for key, (cmd, environ) in cmds.items():
+            if key.startswith(("run", "--help")):
                 once(cmd, environ)
         times: dict[str, list[float]] = {k: [] for k in cmds}
         for r in range(rounds):

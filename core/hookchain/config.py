@@ -35,11 +35,6 @@ from typing import Any, Optional, Union
 
 from hookchain.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 __all__ = ["Config", "find", "load", "load_default", "activate", "autoload", "DEFAULT_CONFIG"]
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
@@ -151,6 +146,11 @@ class Config:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported here: a process with no config file never parses TOML
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     try:
         with path.open("rb") as f:
             return tomllib.load(f)

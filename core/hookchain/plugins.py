@@ -42,7 +42,6 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import signal
 import threading
 from typing import Any, Callable, Optional
 
@@ -129,6 +128,8 @@ class _SigintWatch:
         self.previous(signum, frame)
 
     def __enter__(self) -> "_SigintWatch":
+        import signal
+
         if threading.current_thread() is threading.main_thread():
             previous = signal.getsignal(signal.SIGINT)
             if callable(previous):
@@ -138,6 +139,8 @@ class _SigintWatch:
 
     def __exit__(self, *exc: Any) -> None:
         if self.previous is not None:
+            import signal
+
             signal.signal(signal.SIGINT, self.previous)
 
 
