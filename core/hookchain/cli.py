@@ -34,16 +34,18 @@ _HELP_ENV = ("HOOKCHAIN_PLUGINS", "HOOKCHAIN_DISABLE_PLUGINS", "HOOKCHAIN_DISABL
 def _help_cache() -> tuple[Any, Any]:
     """Where ``hookchain --help``'s text is kept, and what it was made from:
     this module (version, modification time), the program name, the terminal
-    width, ``_HELP_ENV`` and every installed plugin's record in the plugin
+    width, ``_HELP_ENV``, the ``sys.path`` directories (an install there, of
+    click too, changes them) and every installed plugin's record in the plugin
     index; no key (``None``) when the index would have to read the installed
     distributions' metadata, or a plugin failed (its warning goes to stderr)."""
     from hookchain import plugin_index
 
     path = plugin_index.cache_path()
     path = path.with_name(f"{path.stem}-help.json")
-    indexed = plugin_index.remembered()
-    if indexed is None or any(record["error"] for _, record in indexed):
+    known = plugin_index.remembered()
+    if known is None or any(record["error"] for _, record in known[1]):
         return path, None
+    state, indexed = known
     plugins = [[ep.name, ep.value, ep.dist and ep.dist.name, ep.dist and ep.dist.version, record["commands"]]
                for ep, record in indexed]
     try:  # the width click wraps to is $COLUMNS (in _HELP_ENV), else this (shutil.get_terminal_size)
@@ -51,7 +53,7 @@ def _help_cache() -> tuple[Any, Any]:
     except (AttributeError, ValueError, OSError):
         width = None
     return path, [__version__, os.stat(__file__).st_mtime_ns, os.path.basename(sys.argv[0]), width,
-                  [os.environ.get(v) for v in _HELP_ENV], plugins]
+                  [os.environ.get(v) for v in _HELP_ENV], state, plugins]
 
 
 def _print_cached_help() -> None:

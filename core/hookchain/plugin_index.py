@@ -46,13 +46,14 @@ import os
 import sys
 import time
 from pathlib import Path
+
 TYPE_CHECKING = False  # typing (~6 ms) is not imported by `hookchain --help` answered from the cache
 if TYPE_CHECKING:
     from typing import Any, Optional
 
 from hookchain._version import __version__
 
-__all__ = ["Record", "installed", "load", "build", "forget", "cache_path", "DEFAULT_TIMEOUT"]
+__all__ = ["Record", "installed", "load", "remembered", "build", "forget", "cache_path", "write_json", "DEFAULT_TIMEOUT"]
 
 #: Seconds one plugin's import and registration may take while indexing.
 DEFAULT_TIMEOUT = 20.0
@@ -258,6 +259,7 @@ def load(refresh: bool = False) -> list[tuple[Any, Record]]:
 
 
 def _remembered(cached: dict[str, Record], views: list[Any], state: Any) -> Optional[list[tuple[Any, Record]]]:
+    """The entry points and records of the view of ``state``, if it still holds."""
     for seen, keys in views:
         # Also every other record's distribution still there: else the full scan drops it.
         if seen == state and all(map(_fresh, keys)) and all(map(_present, cached.keys() - set(keys))):
@@ -265,10 +267,12 @@ def _remembered(cached: dict[str, Record], views: list[Any], state: Any) -> Opti
     return None
 
 
-def remembered() -> Optional[list[tuple[Any, Record]]]:
-    """What ``load()`` returns when that reads no distribution's metadata (the
-    current ``sys.path`` state is remembered), else ``None``; builds nothing."""
-    return _remembered(*_read(cache_path()), _path_state())
+def remembered() -> Optional[tuple[list[list[Any]], list[tuple[Any, Record]]]]:
+    """``(the sys.path state, what load() returns)`` when ``load()`` would read
+    no distribution's metadata (the state is remembered), else ``None``; builds nothing."""
+    state = _path_state()
+    known = _remembered(*_read(cache_path()), state)
+    return None if known is None else (state, known)  # type: ignore[return-value]
 
 
 def _failed(error: str) -> Record:
