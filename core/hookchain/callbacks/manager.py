@@ -717,6 +717,58 @@ class _AsyncStreamLLMRun(AsyncCallbackManagerForLLMRun):
         return None
 
 
+_TOKEN = "on_llm_new_token"
+_TOKEN_FLAG = CALLBACK_EVENTS[_TOKEN]
+
+
+def token_sink(rm: BaseRunManager) -> Optional[Any]:
+    """What a model calls per streamed chunk instead of
+    ``rm.on_llm_new_token(token, chunk=chunk)``: ``sink(token, chunk)`` fires
+    the same events, to the same handlers, with the work that does not change
+    within a run done once (which handlers override the event, their bound
+    methods, the run's keywords). Each handler's ``ignore_llm`` is still read
+    per token, as LangChain reads it per event. ``None`` when no handler of
+    the run overrides ``on_llm_new_token`` (nothing to call). For an async run
+    manager ``sink`` is a coroutine function."""
+    takers = [h for h in rm.handlers if _TOKEN in h._hc_events]
+    if not takers:
+        return None
+    run_id, parent_run_id, tags = rm.run_id, rm.parent_run_id, rm.tags
+    is_async = isinstance(rm, _AsyncEmit)
+    direct = [h for h in takers if (_TOKEN in h._hc_async_events) is is_async]
+    if len(direct) < len(takers):  # sync handlers in async runs, coroutines in sync ones: the general path
+        if is_async:
+            async def adispatch(token: str, chunk: Any) -> None:
+                await _adispatch(takers, _TOKEN, (token,), {
+                    "run_id": run_id, "parent_run_id": parent_run_id, "tags": tags, "chunk": chunk})
+            return adispatch
+
+        def dispatch(token: str, chunk: Any) -> None:
+            _dispatch(takers, _TOKEN, (token,), {"run_id": run_id, "parent_run_id": parent_run_id, "tags": tags, "chunk": chunk})
+        return dispatch
+    methods = [(h, getattr(h, _TOKEN)) for h in takers]
+    if is_async:
+        async def acall(token: str, chunk: Any) -> None:  # _acall's work for each handler
+            for handler, method in methods:
+                if not getattr(handler, _TOKEN_FLAG):
+                    try:
+                        await _bounded(method(token, run_id=run_id, parent_run_id=parent_run_id, tags=tags, chunk=chunk), handler)
+                    except Exception as e:  # noqa: BLE001 - isolation is the point
+                        _failed(handler, _TOKEN, e, run_id)
+        return acall
+
+    def call(token: str, chunk: Any) -> None:  # _dispatch's work for each handler
+        if _pending:
+            _drain()
+        for handler, method in methods:
+            if not getattr(handler, _TOKEN_FLAG):
+                try:
+                    method(token, run_id=run_id, parent_run_id=parent_run_id, tags=tags, chunk=chunk)
+                except Exception as e:  # noqa: BLE001 - isolation is the point
+                    _failed(handler, _TOKEN, e, run_id)
+    return call
+
+
 def for_stream(rm: Any) -> Any:
     """``rm`` as handed to ``_stream``/``_astream`` (see ``_StreamLLMRun``)."""
     cls = _AsyncStreamLLMRun if isinstance(rm, _AsyncEmit) else _StreamLLMRun

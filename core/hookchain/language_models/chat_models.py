@@ -50,6 +50,7 @@ from hookchain.prompt_values import PromptValue
 from hookchain.runnables.base import Runnable, RunnableSerializable, _aclose, _close, _merge_all, _Total
 from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
 from hookchain.runnables.utils import iterate_in_thread
+from hookchain.callbacks.manager import token_sink
 
 __all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
 
@@ -313,11 +314,13 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
                 total = _Total()
-                chunk_id = f"run-{rm.run_id}"
+                chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
                 for chunk in self._hc_chunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
-                    rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
+                    text = self._hc_token(chunk, chunk_id)
+                    if sink is not None:
+                        sink(text, chunk)
                     total.add(chunk)
                 result = self._hc_from_chunks(total.value())
             elif cached is not None:
@@ -350,11 +353,13 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
                 total = _Total()
-                chunk_id = f"run-{rm.run_id}"
+                chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
                 async for chunk in self._hc_achunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
-                    await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
+                    text = self._hc_token(chunk, chunk_id)
+                    if sink is not None:
+                        await sink(text, chunk)
                     total.add(chunk)
                 result = self._hc_from_chunks(total.value())
             elif cached is not None:
@@ -391,12 +396,14 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
             keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_chunks(call, messages, stop, kwargs, rm)
-            chunk_id = f"run-{rm.run_id}"
-            on_token, token, add = rm.on_llm_new_token, self._hc_token, total.add  # bound once: per-chunk loop
+            chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
+            token, add = self._hc_token, total.add  # bound once: per-chunk loop
             for chunk in it:
                 if call is not None:
                     call.chunk(chunk)
-                on_token(token(chunk, chunk_id), chunk=chunk)
+                text = token(chunk, chunk_id)
+                if sink is not None:
+                    sink(text, chunk)
                 if keep:
                     add(chunk)
                 yield chunk.message
@@ -434,11 +441,13 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
             keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_achunks(call, messages, stop, kwargs, rm)
-            chunk_id = f"run-{rm.run_id}"
+            chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
             async for chunk in it:
                 if call is not None:
                     call.chunk(chunk)
-                await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
+                text = self._hc_token(chunk, chunk_id)
+                if sink is not None:
+                    await sink(text, chunk)
                 if keep:
                     total.add(chunk)
                 yield chunk.message

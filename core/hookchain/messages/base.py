@@ -292,7 +292,7 @@ class BaseMessageChunk(BaseMessage):
         else:
             return NotImplemented
         if type(self)._check_addable is BaseMessageChunk._check_addable:  # a class check: one chunk per class
-            others_to_check: Iterable[BaseMessageChunk] = {type(o): o for o in others}.values()
+            others_to_check: Iterable[BaseMessageChunk] = dict(zip(map(type, others), others)).values()
         else:
             others_to_check = others
         for o in others_to_check:
@@ -321,7 +321,7 @@ class BaseMessageChunk(BaseMessage):
 
 def all_of_class(items: Iterable[Any], cls: type) -> bool:
     """Whether every item is an instance of ``cls`` (checked once per item class)."""
-    return all(issubclass(kind, cls) for kind in {type(item) for item in items})
+    return all(issubclass(kind, cls) for kind in set(map(type, items)))
 
 
 def _first_set(value: Any, others: list[Any]) -> Any:
