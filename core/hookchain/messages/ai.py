@@ -23,6 +23,7 @@ from typing_extensions import NotRequired, TypedDict
 from hookchain.errors import InvalidMessageError
 from hookchain.messages._merge import dict_int_op, merge_dicts, merge_lists
 from hookchain.messages.base import BaseMessage, BaseMessageChunk, _first_set, merge_content
+from hookchain.messages.base import _validate_when
 from hookchain.messages.tool import (
     default_tool_chunk_parser, default_tool_parser, invalid_tool_call, tool_call, tool_call_chunk,
 )
@@ -95,6 +96,7 @@ class AIMessage(BaseMessage):
     type = "ai"
     _fields = BaseMessage._fields + (("tool_calls", list), ("invalid_tool_calls", list), ("usage_metadata", None))
 
+    @_validate_when("tool_calls or invalid_tool_calls or additional_kwargs")
     def _validate(self) -> None:
         if self.tool_calls or self.invalid_tool_calls or self.additional_kwargs:
             self._normalise_tool_calls()
@@ -147,6 +149,7 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
     type = "AIMessageChunk"
     _fields = AIMessage._fields + (("tool_call_chunks", list), ("chunk_position", None))
 
+    @_validate_when("tool_calls or invalid_tool_calls or additional_kwargs or tool_call_chunks or chunk_position is not None")
     def _validate(self) -> None:
         if self.tool_calls or self.invalid_tool_calls or self.additional_kwargs or self.tool_call_chunks:
             self._normalise_tool_calls()
