@@ -205,10 +205,15 @@ class _Deferred:
         return {"inputs": self.seen.value() if self.seen is not None else None}
 
 
-def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None) -> Iterator[Any]:
+def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None,
+                start: Optional[Callable[[], tuple[Any, Iterator[Any]]]] = None) -> Iterator[Any]:
     """Yield ``it``'s chunks as the streamed run ``rm``: ``on_chain_end`` with
     their ``+`` total, or ``on_chain_error`` after closing ``it`` (and a
-    deferred input stream), so that their runs end before this one."""
+    deferred input stream), so that their runs end before this one. With
+    ``start``, ``(rm, it)`` come from calling it when iteration begins (one
+    generator less per chunk than a generator delegating to this one)."""
+    if start is not None:
+        rm, it = start()
     total = _Total() if rm.handlers else None  # the output only handlers see
     add = total.add if total is not None else None
     stream = _tap_iter(rm, it) if rm.handlers else it
@@ -518,9 +523,12 @@ class Runnable(ABC, Generic[Input, Output]):
         """Run ``func(input, config, run_manager)`` (a generator) as one chain run
         whose output is the ``+`` of its chunks. Closing the stream early ends
         the run with ``on_chain_error(GeneratorExit)``."""
-        config = ensure_config(config)
-        rm = self._start_chain(config, input)
-        yield from _run_stream(rm, func(input, config, rm))
+        def start() -> tuple[Any, Iterator[Any]]:  # when iteration begins, as a generator's body would
+            own = ensure_config(config)
+            rm = self._start_chain(own, input)
+            return rm, func(input, own, rm)
+
+        return _run_stream(None, None, start=start)  # type: ignore[arg-type]
 
     async def _astream_with_config(
         self, func: Callable[[Any, RunnableConfig, Any], AsyncIterator[Any]], input: Any, config: Optional[RunnableConfig],
