@@ -718,7 +718,7 @@ class _AsyncStreamLLMRun(AsyncCallbackManagerForLLMRun):
 
 
 _TOKEN = "on_llm_new_token"
-_TOKEN_FLAG = CALLBACK_EVENTS[_TOKEN]
+assert CALLBACK_EVENTS[_TOKEN] == "ignore_llm"  # read as an attribute below
 
 
 def token_sink(rm: BaseRunManager) -> Optional[Any]:
@@ -750,18 +750,31 @@ def token_sink(rm: BaseRunManager) -> Optional[Any]:
     if is_async:
         async def acall(token: str, chunk: Any) -> None:  # _acall's work for each handler
             for handler, method in methods:
-                if not getattr(handler, _TOKEN_FLAG):
+                if not handler.ignore_llm:
                     try:
                         await _bounded(method(token, run_id=run_id, parent_run_id=parent_run_id, tags=tags, chunk=chunk), handler)
                     except Exception as e:  # noqa: BLE001 - isolation is the point
                         _failed(handler, _TOKEN, e, run_id)
         return acall
 
+    if len(methods) == 1:  # the common case, without the loop
+        (one, method), = methods
+
+        def call_one(token: str, chunk: Any) -> None:
+            if _pending:
+                _drain()
+            if not one.ignore_llm:
+                try:
+                    method(token, run_id=run_id, parent_run_id=parent_run_id, tags=tags, chunk=chunk)
+                except Exception as e:  # noqa: BLE001 - isolation is the point
+                    _failed(one, _TOKEN, e, run_id)
+        return call_one
+
     def call(token: str, chunk: Any) -> None:  # _dispatch's work for each handler
         if _pending:
             _drain()
         for handler, method in methods:
-            if not getattr(handler, _TOKEN_FLAG):
+            if not handler.ignore_llm:
                 try:
                     method(token, run_id=run_id, parent_run_id=parent_run_id, tags=tags, chunk=chunk)
                 except Exception as e:  # noqa: BLE001 - isolation is the point

@@ -397,15 +397,20 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_chunks(call, messages, stop, kwargs, rm)
             chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
-            token, add = self._hc_token, total.add  # bound once: per-chunk loop
-            for chunk in it:
+            chunks, batch = total.chunks, total.BATCH
+            for chunk in it:  # _hc_token and total.add, inline: once per chunk
                 if call is not None:
                     call.chunk(chunk)
-                text = token(chunk, chunk_id)
+                message = chunk.message
+                if message.id is None:
+                    message.id = chunk_id
                 if sink is not None:
-                    sink(text, chunk)
+                    content = message.content
+                    sink(content if isinstance(content, str) else chunk.text, chunk)
                 if keep:
-                    add(chunk)
+                    chunks.append(chunk)
+                    if len(chunks) > batch:
+                        total.compact()
                 yield chunk.message
             if keep:
                 response = self._hc_streamed(total.value(), rm.run_id)
@@ -442,14 +447,20 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_achunks(call, messages, stop, kwargs, rm)
             chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
-            async for chunk in it:
+            chunks, batch = total.chunks, total.BATCH
+            async for chunk in it:  # as stream's loop
                 if call is not None:
                     call.chunk(chunk)
-                text = self._hc_token(chunk, chunk_id)
+                message = chunk.message
+                if message.id is None:
+                    message.id = chunk_id
                 if sink is not None:
-                    await sink(text, chunk)
+                    content = message.content
+                    await sink(content if isinstance(content, str) else chunk.text, chunk)
                 if keep:
-                    total.add(chunk)
+                    chunks.append(chunk)
+                    if len(chunks) > batch:
+                        total.compact()
                 yield chunk.message
             if keep:
                 response = self._hc_streamed(total.value(), rm.run_id)

@@ -110,37 +110,42 @@ _BATCH = 1024  # chunks a _Total holds before adding them to its running total
 
 class _Total:
     """The ``_merge_all`` of a stream's chunks, added up as they arrive: at most
-    ``_BATCH`` chunks wait to be added, so a stream of a million chunks keeps
+    ``BATCH`` chunks wait to be added, so a stream of a million chunks keeps
     its running total and a batch, not every chunk (LangChain adds each chunk
     to the total at once; adding in batches costs the same per chunk as
-    adding all at the end)."""
+    adding all at the end).
 
-    __slots__ = ("_pending", "_failed")
+    A per-chunk loop may inline ``add``: ``chunks.append(chunk)``, then
+    ``compact()`` once ``len(chunks) > BATCH`` (``chunks`` stays the same list)."""
+
+    __slots__ = ("chunks", "_failed")
+    BATCH = _BATCH
 
     def __init__(self) -> None:
-        self._pending: list[Any] = []
+        self.chunks: list[Any] = []
         self._failed = False  # two chunks did not add: the total is the latest chunk
 
     def add(self, chunk: Any) -> None:
-        pending = self._pending
-        pending.append(chunk)
-        if len(pending) > _BATCH:
-            self._add_pending()
+        chunks = self.chunks
+        chunks.append(chunk)
+        if len(chunks) > _BATCH:
+            self.compact()
 
-    def _add_pending(self) -> None:
-        pending = self._pending
+    def compact(self) -> None:
+        """Add up the chunks waiting (they become one)."""
+        chunks = self.chunks
         if self._failed:
-            self._pending = pending[-1:]
+            del chunks[:-1]
             return
-        total, added = _add_up(pending)
+        total, added = _add_up(chunks)
         self._failed = not added
-        self._pending = [total]
+        chunks[:] = (total,)
 
     def value(self) -> Any:
         """The total so far (``None`` before the first chunk)."""
-        if len(self._pending) > 1:
-            self._add_pending()
-        return self._pending[0] if self._pending else None
+        if len(self.chunks) > 1:
+            self.compact()
+        return self.chunks[0] if self.chunks else None
 
 
 def _tap(rm: Any, aiter: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -215,13 +220,15 @@ def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None
     if start is not None:
         rm, it = start()
     total = _Total() if rm.handlers else None  # the output only handlers see
-    add = total.add if total is not None else None
+    chunks = total.chunks if total is not None else None
     stream = _tap_iter(rm, it) if rm.handlers else it
     try:
         for chunk in stream:
             yield chunk
-            if add is not None:
-                add(chunk)
+            if chunks is not None:  # total.add(chunk), inline: once per chunk
+                chunks.append(chunk)
+                if len(chunks) > _BATCH:
+                    total.compact()
     except BaseException as e:
         try:
             _close(stream)
@@ -238,12 +245,15 @@ def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None
 async def _arun_stream(rm: Any, it: AsyncIterator[Any], deferred: Optional[_Deferred] = None) -> AsyncIterator[Any]:
     """Async ``_run_stream``."""
     total = _Total() if rm.handlers else None
+    chunks = total.chunks if total is not None else None
     stream = _tap(rm, it) if rm.handlers else it
     try:
         async for chunk in stream:
             yield chunk
-            if total is not None:
-                total.add(chunk)
+            if chunks is not None:  # as _run_stream
+                chunks.append(chunk)
+                if len(chunks) > _BATCH:
+                    total.compact()
     except BaseException as e:
         try:  # even if cancelled meanwhile
             await _aclose(stream)
