@@ -478,7 +478,7 @@ _UUID4_BITS = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
 _UUID4_MASK = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 
 
-_new_uuid = object.__new__
+_new_uuid = _new_object = object.__new__
 _set = object.__setattr__
 _UUID = uuid.UUID
 _UNKNOWN = uuid.SafeUUID.unknown
@@ -537,15 +537,12 @@ class BaseRunManager:
     def get_child(self, tag: Optional[str] = None) -> "BaseCallbackManager":
         """The manager for runs nested in this one: inheritable handlers, tags and
         metadata, ``parent_run_id`` = this run, plus ``tag`` (not inherited further)."""
-        child = self._child_manager(
-            handlers=list(self.inheritable_handlers),
-            inheritable_handlers=list(self.inheritable_handlers),
-            parent_run_id=self.run_id,
-            tags=list(self.inheritable_tags),
-            inheritable_tags=list(self.inheritable_tags),
-            metadata=dict(self.inheritable_metadata),
-            inheritable_metadata=dict(self.inheritable_metadata),
-        )
+        # ``self._child_manager(handlers=..., ...)`` without the keyword call: once per nested run.
+        child = _new_object(self._child_manager)
+        child.handlers, child.inheritable_handlers = list(self.inheritable_handlers), list(self.inheritable_handlers)
+        child.parent_run_id, child._config_handlers_at = self.run_id, -1
+        child.tags, child.inheritable_tags = list(self.inheritable_tags), list(self.inheritable_tags)
+        child.metadata, child.inheritable_metadata = dict(self.inheritable_metadata), dict(self.inheritable_metadata)
         if tag is not None:
             child.tags.append(tag)
         return child
@@ -933,12 +930,12 @@ class BaseCallbackManager:
         Raises ``TypeError`` if a callback is not a handler instance.
         """
         if isinstance(inheritable_callbacks, BaseCallbackManager):
-            parent = inheritable_callbacks
-            manager = cls(
-                parent.handlers, parent.inheritable_handlers, parent.parent_run_id,
-                tags=list(parent.tags), inheritable_tags=list(parent.inheritable_tags),
-                metadata=dict(parent.metadata), inheritable_metadata=dict(parent.inheritable_metadata),
-            )
+            parent = inheritable_callbacks  # copied (cls(parent.handlers, ...) without the keyword call)
+            manager = _new_object(cls)
+            manager.handlers, manager.inheritable_handlers = list(parent.handlers), list(parent.inheritable_handlers)
+            manager.parent_run_id, manager._config_handlers_at = parent.parent_run_id, -1
+            manager.tags, manager.inheritable_tags = list(parent.tags), list(parent.inheritable_tags)
+            manager.metadata, manager.inheritable_metadata = dict(parent.metadata), dict(parent.inheritable_metadata)
         else:
             handlers = [h if isinstance(h, _HandlerBase) else _as_handler(h) for h in inheritable_callbacks] if inheritable_callbacks else []
             config_handlers_at = len(handlers) if _autoload_pending and cls._reads_config_later else -1
@@ -965,16 +962,13 @@ class BaseCallbackManager:
 
     # -- starting runs ------------------------------------------------------ #
     def _run_manager(self, cls: type[_RM], run_id: Optional[uuid.UUID]) -> _RM:
-        return cls(
-            run_id=run_id or _new_run_id(),
-            handlers=self.handlers,
-            inheritable_handlers=self.inheritable_handlers,
-            parent_run_id=self.parent_run_id,
-            tags=self.tags,
-            inheritable_tags=self.inheritable_tags,
-            metadata=self.metadata,
-            inheritable_metadata=self.inheritable_metadata,
-        )
+        # ``cls(run_id=..., handlers=...)`` without the keyword call: once per run.
+        rm = _new_object(cls)
+        rm.run_id = run_id or _new_run_id()
+        rm.handlers, rm.inheritable_handlers, rm.parent_run_id = self.handlers, self.inheritable_handlers, self.parent_run_id
+        rm.tags, rm.inheritable_tags = self.tags, self.inheritable_tags
+        rm.metadata, rm.inheritable_metadata = self.metadata, self.inheritable_metadata
+        return rm
 
     def _start_kwargs(self, rm: BaseRunManager, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {"run_id": rm.run_id, "parent_run_id": self.parent_run_id, "tags": self.tags, "metadata": self.metadata, **kwargs}
@@ -997,6 +991,9 @@ class BaseCallbackManager:
     def on_chat_model_start(self, serialized: dict[str, Any], messages: list[list[Any]], run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
         """Open one chat model run per message list; returns their run managers
         (``run_id`` is used for the first)."""
+        if len(messages) == 1:  # one model call: the common case, without the comprehensions
+            return self._started_many([self._run_manager(self._llm_run, run_id)], "on_chat_model_start",
+                                      [(serialized, [messages[0]])], kwargs)
         rms = [self._run_manager(self._llm_run, run_id if i == 0 else None) for i in range(len(messages))]
         return self._started_many(rms, "on_chat_model_start", [(serialized, [m]) for m in messages], kwargs)
 

@@ -204,8 +204,12 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     def _should_stream(self, async_api: bool, handlers: Sequence[Any] = (), kwargs: Optional[dict[str, Any]] = None) -> bool:
         # As LangChain: stream when ``streaming`` is set or when a handler
         # consumes the stream (astream_events' handler), unless disabled.
-        if not (self.streaming or any(getattr(h, "_hc_consumes_stream", False) for h in handlers)):
-            return False
+        if not self.streaming:
+            for h in handlers:
+                if getattr(h, "_hc_consumes_stream", False):
+                    break
+            else:
+                return False
         if self.disable_streaming and self._streaming_disabled(kwargs or {}):
             return False
         return _overrides(self, "_astream" if async_api else "_stream") or _overrides(self, "_stream")

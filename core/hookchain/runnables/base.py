@@ -835,6 +835,9 @@ def coerce_to_runnable(thing: Any) -> Runnable:
     )
 
 
+_STEP_TAGS = tuple(f"seq:step:{i + 1}" for i in range(32))  # a sequence's child run tags, built once
+
+
 class RunnableSequence(Runnable):
     """Steps run one after the other, each output the next input (``a | b | c``).
 
@@ -881,7 +884,7 @@ class RunnableSequence(Runnable):
         return get_unique_config_specs(spec for step in self.steps for spec in step.config_specs)
 
     def _step_config(self, config: RunnableConfig, rm: Any, i: int) -> RunnableConfig:
-        return patch_config(config, callbacks=rm.get_child(f"seq:step:{i + 1}"))
+        return patch_config(config, callbacks=rm.get_child(_STEP_TAGS[i] if i < len(_STEP_TAGS) else f"seq:step:{i + 1}"))
 
     def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
         def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
