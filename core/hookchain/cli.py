@@ -200,9 +200,9 @@ class _Output:
     def answer(self, text: str) -> None:
         """Write a piece of the answer to stdout and flush it (each streamed
         token shows at once, on a terminal or through a pipe)."""
-        if self.shared:
-            self.write(self.out, text)
-        elif text:  # write()'s work for stdout alone, inline: called per streamed token
+        if self.shared and (self._open is not self.out or text.endswith("\n")):
+            self.write(self.out, text)  # ends a handler's unfinished line first; tracks the answer's
+        elif text:  # what write() does for it otherwise, inline: called per streamed token
             self.out.write(text)
             self.out.flush()
 
