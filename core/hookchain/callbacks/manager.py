@@ -8,7 +8,8 @@ manager for nested runs: it carries the *inheritable* handlers, tags and
 metadata, with ``parent_run_id`` set, which is how the run tree is built.
 
 Every event goes through one loop, ``_dispatch`` (sync) or ``_adispatch``
-(async). It skips handlers that do not override the event or set its
+(async); streamed tokens through the same loop prepared once per run
+(``token_sink``). It skips handlers that do not override the event or set its
 ``ignore_*`` flag, isolates handler failures (logged with the handler's class
 and event; re-raised only when ``raise_error`` is true), and in async runs
 awaits async handlers and hands sync ones, in order, to a delivery thread
@@ -537,12 +538,10 @@ class BaseRunManager:
     def get_child(self, tag: Optional[str] = None) -> "BaseCallbackManager":
         """The manager for runs nested in this one: inheritable handlers, tags and
         metadata, ``parent_run_id`` = this run, plus ``tag`` (not inherited further)."""
-        # ``self._child_manager(handlers=..., ...)`` without the keyword call: once per nested run.
-        child = _new_object(self._child_manager)
-        child.handlers, child.inheritable_handlers = list(self.inheritable_handlers), list(self.inheritable_handlers)
-        child.parent_run_id, child._config_handlers_at = self.run_id, -1
-        child.tags, child.inheritable_tags = list(self.inheritable_tags), list(self.inheritable_tags)
-        child.metadata, child.inheritable_metadata = dict(self.inheritable_metadata), dict(self.inheritable_metadata)
+        child = _new_manager(
+            self._child_manager, self.inheritable_handlers, self.inheritable_handlers, self.run_id,
+            self.inheritable_tags, self.inheritable_tags, self.inheritable_metadata, self.inheritable_metadata,
+        )
         if tag is not None:
             child.tags.append(tag)
         return child
@@ -754,19 +753,6 @@ def token_sink(rm: BaseRunManager) -> Optional[Any]:
                         _failed(handler, _TOKEN, e, run_id)
         return acall
 
-    if len(methods) == 1:  # the common case, without the loop
-        (one, method), = methods
-
-        def call_one(token: str, chunk: Any) -> None:
-            if _pending:
-                _drain()
-            if not one.ignore_llm:
-                try:
-                    method(token, run_id=run_id, parent_run_id=parent_run_id, tags=tags, chunk=chunk)
-                except Exception as e:  # noqa: BLE001 - isolation is the point
-                    _failed(one, _TOKEN, e, run_id)
-        return call_one
-
     def call(token: str, chunk: Any) -> None:  # _dispatch's work for each handler
         if _pending:
             _drain()
@@ -930,12 +916,11 @@ class BaseCallbackManager:
         Raises ``TypeError`` if a callback is not a handler instance.
         """
         if isinstance(inheritable_callbacks, BaseCallbackManager):
-            parent = inheritable_callbacks  # copied (cls(parent.handlers, ...) without the keyword call)
-            manager = _new_object(cls)
-            manager.handlers, manager.inheritable_handlers = list(parent.handlers), list(parent.inheritable_handlers)
-            manager.parent_run_id, manager._config_handlers_at = parent.parent_run_id, -1
-            manager.tags, manager.inheritable_tags = list(parent.tags), list(parent.inheritable_tags)
-            manager.metadata, manager.inheritable_metadata = dict(parent.metadata), dict(parent.inheritable_metadata)
+            parent = inheritable_callbacks
+            manager = _new_manager(
+                cls, parent.handlers, parent.inheritable_handlers, parent.parent_run_id,
+                parent.tags, parent.inheritable_tags, parent.metadata, parent.inheritable_metadata,
+            )
         else:
             handlers = [h if isinstance(h, _HandlerBase) else _as_handler(h) for h in inheritable_callbacks] if inheritable_callbacks else []
             config_handlers_at = len(handlers) if _autoload_pending and cls._reads_config_later else -1
@@ -1018,6 +1003,19 @@ class BaseCallbackManager:
 
 
 _CM = TypeVar("_CM", bound=BaseCallbackManager)
+
+
+def _new_manager(cls: type[_CM], handlers: list, inheritable_handlers: list, parent_run_id: Optional[uuid.UUID],
+                 tags: list, inheritable_tags: list, metadata: dict, inheritable_metadata: dict) -> _CM:
+    """``cls(handlers, inheritable_handlers, parent_run_id, tags=..., ...)`` with
+    copies of the lists and dicts given, without ``__init__``'s keyword call
+    (a manager is built per nested run)."""
+    manager = _new_object(cls)
+    manager.handlers, manager.inheritable_handlers = list(handlers), list(inheritable_handlers)
+    manager.parent_run_id, manager._config_handlers_at = parent_run_id, -1
+    manager.tags, manager.inheritable_tags = list(tags), list(inheritable_tags)
+    manager.metadata, manager.inheritable_metadata = dict(metadata), dict(inheritable_metadata)
+    return manager
 
 
 def _own_serialized(args: tuple) -> tuple:
