@@ -147,6 +147,15 @@ def test_stdout_handler_named_on_the_command_line_does_not_repeat_the_answer(cli
     assert (answer(proc), proc.stderr) == ("Hello\n", "<H><e><l><l><o><>\n")
 
 
+def test_streamed_answer_and_handler_tokens_on_one_pipe_never_share_a_line(cli, tmp_path):
+    # 2>&1: each switch between the answer (stdout) and a handler's output
+    # (stderr) first ends the other's unfinished line; every piece is there
+    # in order (the answer is written per token, flushed each time).
+    (tmp_path / "tokens.toml").write_text('model = "echo"\n[models.echo]\nn = 3\n[handlers.stdout]\ntoken_format = "<{token}>"\n')
+    out = answer(cli("run", "Hello world", "--config", "tokens.toml", merged=True))
+    assert out == "<H>\nH\n<e>\ne\n<l>\nl\n<>\n"
+
+
 def test_print_in_a_handler_goes_to_stderr(cli, tmp_path, quiet):
     site = tmp_path / "site"
     info = site / "hookchain_printer-1.0.dist-info"

@@ -270,7 +270,13 @@ class _Output:
             stream.flush()
 
     def answer(self, text: str) -> None:
-        self.write(self.out, text)
+        """Write a piece of the answer to stdout and flush it (each streamed
+        token shows at once, on a terminal or through a pipe)."""
+        if self.shared and (self._open is not self.out or text.endswith("\n")):
+            self.write(self.out, text)  # ends a handler's unfinished line first; tracks the answer's
+        elif text:  # what write() does for it otherwise, inline: called per streamed token
+            self.out.write(text)
+            self.out.flush()
 
     def end_answer(self) -> None:
         """End the answer's line (unless a handler line already did, on a shared terminal)."""
@@ -442,14 +448,18 @@ def _run(output: _Output, template: str, variables: dict[str, str], model_name: 
     # closing(): an interrupt (Ctrl-C) or a closed pipe ends every open run
     # with an error event and closes the model's stream at once.
     with contextlib.closing(chain.stream(variables)) as stream:
+        answer = output.answer
         for chunk in stream:
-            output.answer(_text(chunk))
+            answer(_text(chunk))
     output.end_answer()
 
 
 def _text(output: Any) -> str:
     """The text of a chat model's message (chunk) or a text-completion model's str."""
-    return output if isinstance(output, str) else output.text
+    if isinstance(output, str):
+        return output
+    content = output.content
+    return content if content.__class__ is str else output.text
 
 
 def _plugins_table(as_json: bool) -> None:

@@ -7,6 +7,7 @@ seeds (``ChatGeneration(text='...', message=AIMessage(...))``,
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, Optional
 
 from hookchain.messages import BaseMessage, BaseMessageChunk
@@ -108,8 +109,11 @@ class ChatGenerationChunk(ChatGeneration):
             others = tuple(other)
         else:
             return NotImplemented
-        info = merge_dicts(self.generation_info or {}, *[i for o in others if (i := o.generation_info)]) or None
-        return ChatGenerationChunk(self.message + [o.message for o in others], info)
+        info = merge_dicts(self.generation_info or {}, *filter(None, map(_GENERATION_INFO, others))) or None
+        return ChatGenerationChunk(self.message + list(map(_MESSAGE, others)), info)
+
+
+_GENERATION_INFO, _MESSAGE = attrgetter("generation_info"), attrgetter("message")
 
 
 class ChatResult(_Record):

@@ -8,7 +8,8 @@ manager for nested runs: it carries the *inheritable* handlers, tags and
 metadata, with ``parent_run_id`` set, which is how the run tree is built.
 
 Every event goes through one loop, ``_dispatch`` (sync) or ``_adispatch``
-(async). It skips handlers that do not override the event or set its
+(async); streamed tokens through the same loop prepared once per run
+(``token_sink``). It skips handlers that do not override the event or set its
 ``ignore_*`` flag, isolates handler failures (logged with the handler's class
 and event; re-raised only when ``raise_error`` is true), and in async runs
 awaits async handlers and hands sync ones, in order, to a delivery thread
@@ -478,7 +479,7 @@ _UUID4_BITS = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
 _UUID4_MASK = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 
 
-_new_uuid = object.__new__
+_new_uuid = _new_object = object.__new__
 _set = object.__setattr__
 _UUID = uuid.UUID
 _UNKNOWN = uuid.SafeUUID.unknown
@@ -537,14 +538,9 @@ class BaseRunManager:
     def get_child(self, tag: Optional[str] = None) -> "BaseCallbackManager":
         """The manager for runs nested in this one: inheritable handlers, tags and
         metadata, ``parent_run_id`` = this run, plus ``tag`` (not inherited further)."""
-        child = self._child_manager(
-            handlers=list(self.inheritable_handlers),
-            inheritable_handlers=list(self.inheritable_handlers),
-            parent_run_id=self.run_id,
-            tags=list(self.inheritable_tags),
-            inheritable_tags=list(self.inheritable_tags),
-            metadata=dict(self.inheritable_metadata),
-            inheritable_metadata=dict(self.inheritable_metadata),
+        child = _new_manager(
+            self._child_manager, self.inheritable_handlers, self.inheritable_handlers, self.run_id,
+            self.inheritable_tags, self.inheritable_tags, self.inheritable_metadata, self.inheritable_metadata,
         )
         if tag is not None:
             child.tags.append(tag)
@@ -717,6 +713,58 @@ class _AsyncStreamLLMRun(AsyncCallbackManagerForLLMRun):
         return None
 
 
+_TOKEN = "on_llm_new_token"
+assert CALLBACK_EVENTS[_TOKEN] == "ignore_llm"  # read as an attribute below
+
+
+def token_sink(rm: BaseRunManager) -> Optional[Any]:
+    """What a model calls per streamed chunk instead of
+    ``rm.on_llm_new_token(token, chunk=chunk)``: ``sink(token, chunk)`` fires
+    the same events, to the same handlers, with the work that does not change
+    within a run done once (which handlers override the event, their bound
+    methods, the run's keywords). Each handler's ``ignore_llm`` is still read
+    per token, as LangChain reads it per event. ``None`` when no handler of
+    the run overrides ``on_llm_new_token`` (nothing to call). For an async run
+    manager ``sink`` is a coroutine function."""
+    takers = [h for h in rm.handlers if _TOKEN in h._hc_events]
+    if not takers:
+        return None
+    run_id, parent_run_id, tags = rm.run_id, rm.parent_run_id, rm.tags
+    is_async = isinstance(rm, _AsyncEmit)
+    direct = [h for h in takers if (_TOKEN in h._hc_async_events) is is_async]
+    if len(direct) < len(takers):  # sync handlers in async runs, coroutines in sync ones: the general path
+        if is_async:
+            async def adispatch(token: str, chunk: Any) -> None:
+                await _adispatch(takers, _TOKEN, (token,), {
+                    "run_id": run_id, "parent_run_id": parent_run_id, "tags": tags, "chunk": chunk})
+            return adispatch
+
+        def dispatch(token: str, chunk: Any) -> None:
+            _dispatch(takers, _TOKEN, (token,), {"run_id": run_id, "parent_run_id": parent_run_id, "tags": tags, "chunk": chunk})
+        return dispatch
+    methods = [(h, getattr(h, _TOKEN)) for h in takers]
+    if is_async:
+        async def acall(token: str, chunk: Any) -> None:  # _acall's work for each handler
+            for handler, method in methods:
+                if not handler.ignore_llm:
+                    try:
+                        await _bounded(method(token, run_id=run_id, parent_run_id=parent_run_id, tags=tags, chunk=chunk), handler)
+                    except Exception as e:  # noqa: BLE001 - isolation is the point
+                        _failed(handler, _TOKEN, e, run_id)
+        return acall
+
+    def call(token: str, chunk: Any) -> None:  # _dispatch's work for each handler
+        if _pending:
+            _drain()
+        for handler, method in methods:
+            if not handler.ignore_llm:
+                try:
+                    method(token, run_id=run_id, parent_run_id=parent_run_id, tags=tags, chunk=chunk)
+                except Exception as e:  # noqa: BLE001 - isolation is the point
+                    _failed(handler, _TOKEN, e, run_id)
+    return call
+
+
 def for_stream(rm: Any) -> Any:
     """``rm`` as handed to ``_stream``/``_astream`` (see ``_StreamLLMRun``)."""
     cls = _AsyncStreamLLMRun if isinstance(rm, _AsyncEmit) else _StreamLLMRun
@@ -869,10 +917,9 @@ class BaseCallbackManager:
         """
         if isinstance(inheritable_callbacks, BaseCallbackManager):
             parent = inheritable_callbacks
-            manager = cls(
-                parent.handlers, parent.inheritable_handlers, parent.parent_run_id,
-                tags=list(parent.tags), inheritable_tags=list(parent.inheritable_tags),
-                metadata=dict(parent.metadata), inheritable_metadata=dict(parent.inheritable_metadata),
+            manager = _new_manager(
+                cls, parent.handlers, parent.inheritable_handlers, parent.parent_run_id,
+                parent.tags, parent.inheritable_tags, parent.metadata, parent.inheritable_metadata,
             )
         else:
             handlers = [h if isinstance(h, _HandlerBase) else _as_handler(h) for h in inheritable_callbacks] if inheritable_callbacks else []
@@ -900,16 +947,13 @@ class BaseCallbackManager:
 
     # -- starting runs ------------------------------------------------------ #
     def _run_manager(self, cls: type[_RM], run_id: Optional[uuid.UUID]) -> _RM:
-        return cls(
-            run_id=run_id or _new_run_id(),
-            handlers=self.handlers,
-            inheritable_handlers=self.inheritable_handlers,
-            parent_run_id=self.parent_run_id,
-            tags=self.tags,
-            inheritable_tags=self.inheritable_tags,
-            metadata=self.metadata,
-            inheritable_metadata=self.inheritable_metadata,
-        )
+        # ``cls(run_id=..., handlers=...)`` without the keyword call: once per run.
+        rm = _new_object(cls)
+        rm.run_id = run_id or _new_run_id()
+        rm.handlers, rm.inheritable_handlers, rm.parent_run_id = self.handlers, self.inheritable_handlers, self.parent_run_id
+        rm.tags, rm.inheritable_tags = self.tags, self.inheritable_tags
+        rm.metadata, rm.inheritable_metadata = self.metadata, self.inheritable_metadata
+        return rm
 
     def _start_kwargs(self, rm: BaseRunManager, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {"run_id": rm.run_id, "parent_run_id": self.parent_run_id, "tags": self.tags, "metadata": self.metadata, **kwargs}
@@ -932,6 +976,9 @@ class BaseCallbackManager:
     def on_chat_model_start(self, serialized: dict[str, Any], messages: list[list[Any]], run_id: Optional[uuid.UUID] = None, **kwargs: Any) -> Any:
         """Open one chat model run per message list; returns their run managers
         (``run_id`` is used for the first)."""
+        if len(messages) == 1:  # one model call: the common case, without the comprehensions
+            return self._started_many([self._run_manager(self._llm_run, run_id)], "on_chat_model_start",
+                                      [(serialized, [messages[0]])], kwargs)
         rms = [self._run_manager(self._llm_run, run_id if i == 0 else None) for i in range(len(messages))]
         return self._started_many(rms, "on_chat_model_start", [(serialized, [m]) for m in messages], kwargs)
 
@@ -956,6 +1003,19 @@ class BaseCallbackManager:
 
 
 _CM = TypeVar("_CM", bound=BaseCallbackManager)
+
+
+def _new_manager(cls: type[_CM], handlers: list, inheritable_handlers: list, parent_run_id: Optional[uuid.UUID],
+                 tags: list, inheritable_tags: list, metadata: dict, inheritable_metadata: dict) -> _CM:
+    """``cls(handlers, inheritable_handlers, parent_run_id, tags=..., ...)`` with
+    copies of the lists and dicts given, without ``__init__``'s keyword call
+    (a manager is built per nested run)."""
+    manager = _new_object(cls)
+    manager.handlers, manager.inheritable_handlers = list(handlers), list(inheritable_handlers)
+    manager.parent_run_id, manager._config_handlers_at = parent_run_id, -1
+    manager.tags, manager.inheritable_tags = list(tags), list(inheritable_tags)
+    manager.metadata, manager.inheritable_metadata = dict(metadata), dict(inheritable_metadata)
+    return manager
 
 
 def _own_serialized(args: tuple) -> tuple:

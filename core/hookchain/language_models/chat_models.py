@@ -50,6 +50,7 @@ from hookchain.prompt_values import PromptValue
 from hookchain.runnables.base import Runnable, RunnableSerializable, _aclose, _close, _merge_all, _Total
 from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
 from hookchain.runnables.utils import iterate_in_thread
+from hookchain.callbacks.manager import token_sink
 
 __all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
 
@@ -203,8 +204,12 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
     def _should_stream(self, async_api: bool, handlers: Sequence[Any] = (), kwargs: Optional[dict[str, Any]] = None) -> bool:
         # As LangChain: stream when ``streaming`` is set or when a handler
         # consumes the stream (astream_events' handler), unless disabled.
-        if not (self.streaming or any(getattr(h, "_hc_consumes_stream", False) for h in handlers)):
-            return False
+        if not self.streaming:
+            for h in handlers:
+                if getattr(h, "_hc_consumes_stream", False):
+                    break
+            else:
+                return False
         if self.disable_streaming and self._streaming_disabled(kwargs or {}):
             return False
         return _overrides(self, "_astream" if async_api else "_stream") or _overrides(self, "_stream")
@@ -313,11 +318,13 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
                 total = _Total()
-                chunk_id = f"run-{rm.run_id}"
+                chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
                 for chunk in self._hc_chunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
-                    rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
+                    text = self._hc_token(chunk, chunk_id)
+                    if sink is not None:
+                        sink(text, chunk)
                     total.add(chunk)
                 result = self._hc_from_chunks(total.value())
             elif cached is not None:
@@ -350,11 +357,13 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
             cached = call.cached() if call is not None and not streaming else None
             if streaming:
                 total = _Total()
-                chunk_id = f"run-{rm.run_id}"
+                chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
                 async for chunk in self._hc_achunks(call, messages, stop, kwargs, rm):
                     if call is not None:
                         call.chunk(chunk)
-                    await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
+                    text = self._hc_token(chunk, chunk_id)
+                    if sink is not None:
+                        await sink(text, chunk)
                     total.add(chunk)
                 result = self._hc_from_chunks(total.value())
             elif cached is not None:
@@ -391,14 +400,21 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
             keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_chunks(call, messages, stop, kwargs, rm)
-            chunk_id = f"run-{rm.run_id}"
-            on_token, token, add = rm.on_llm_new_token, self._hc_token, total.add  # bound once: per-chunk loop
-            for chunk in it:
+            chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
+            chunks, batch = total.chunks, total.BATCH
+            for chunk in it:  # _hc_token and total.add, inline: once per chunk
                 if call is not None:
                     call.chunk(chunk)
-                on_token(token(chunk, chunk_id), chunk=chunk)
+                message = chunk.message
+                if message.id is None:
+                    message.id = chunk_id
+                if sink is not None:
+                    content = message.content
+                    sink(content if isinstance(content, str) else chunk.text, chunk)
                 if keep:
-                    add(chunk)
+                    chunks.append(chunk)
+                    if len(chunks) > batch:
+                        total.compact()
                 yield chunk.message
             if keep:
                 response = self._hc_streamed(total.value(), rm.run_id)
@@ -434,13 +450,21 @@ class BaseChatModel(RunnableSerializable[LanguageModelInput, AIMessage]):
                 messages, stop, kwargs = call.messages, call.stop, call.kwargs
             keep = call is not None or bool(rm.handlers)  # else nobody sees the merged output
             it = self._hc_achunks(call, messages, stop, kwargs, rm)
-            chunk_id = f"run-{rm.run_id}"
-            async for chunk in it:
+            chunk_id, sink = f"run-{rm.run_id}", token_sink(rm)
+            chunks, batch = total.chunks, total.BATCH
+            async for chunk in it:  # as stream's loop
                 if call is not None:
                     call.chunk(chunk)
-                await rm.on_llm_new_token(self._hc_token(chunk, chunk_id), chunk=chunk)
+                message = chunk.message
+                if message.id is None:
+                    message.id = chunk_id
+                if sink is not None:
+                    content = message.content
+                    await sink(content if isinstance(content, str) else chunk.text, chunk)
                 if keep:
-                    total.add(chunk)
+                    chunks.append(chunk)
+                    if len(chunks) > batch:
+                        total.compact()
                 yield chunk.message
             if keep:
                 response = self._hc_streamed(total.value(), rm.run_id)

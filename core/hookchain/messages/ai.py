@@ -23,6 +23,7 @@ from typing_extensions import NotRequired, TypedDict
 from hookchain.errors import InvalidMessageError
 from hookchain.messages._merge import dict_int_op, merge_dicts, merge_lists
 from hookchain.messages.base import BaseMessage, BaseMessageChunk, _first_set, merge_content
+from hookchain.messages.base import _validate_when
 from hookchain.messages.tool import (
     default_tool_chunk_parser, default_tool_parser, invalid_tool_call, tool_call, tool_call_chunk,
 )
@@ -95,6 +96,7 @@ class AIMessage(BaseMessage):
     type = "ai"
     _fields = BaseMessage._fields + (("tool_calls", list), ("invalid_tool_calls", list), ("usage_metadata", None))
 
+    @_validate_when("tool_calls or invalid_tool_calls or additional_kwargs")
     def _validate(self) -> None:
         if self.tool_calls or self.invalid_tool_calls or self.additional_kwargs:
             self._normalise_tool_calls()
@@ -147,6 +149,7 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
     type = "AIMessageChunk"
     _fields = AIMessage._fields + (("tool_call_chunks", list), ("chunk_position", None))
 
+    @_validate_when("tool_calls or invalid_tool_calls or additional_kwargs or tool_call_chunks or chunk_position is not None")
     def _validate(self) -> None:
         if self.tool_calls or self.invalid_tool_calls or self.additional_kwargs or self.tool_call_chunks:
             self._normalise_tool_calls()
@@ -221,32 +224,37 @@ def _chunk_id(ids: Sequence[Optional[str]]) -> Optional[str]:
     return best
 
 
+_get = operator.attrgetter
+_CONTENT, _KWARGS, _META, _TOOL_CHUNKS = _get("content"), _get("additional_kwargs"), _get("response_metadata"), _get("tool_call_chunks")
+_USAGE, _ID, _NAME, _POSITION = _get("usage_metadata"), _get("id"), _get("name"), _get("chunk_position")
+
+
 def add_ai_message_chunks(left: AIMessageChunk, *others: AIMessageChunk) -> AIMessageChunk:
     """The sum of AI message chunks (as LangChain's): contents, dicts and
     ``tool_call_chunks`` merged, usage added up, the best id (see above), the
     first ``name``, ``chunk_position="last"`` if any chunk has it."""
-    # One comprehension per field, empty dicts and lists (most chunks') left
-    # out: a stream's merge reads every chunk, so this is paid per token.
-    raw = merge_lists(left.tool_call_chunks, *[c for o in others if (c := o.tool_call_chunks)])
+    # One C-level pass (map) per field, empty dicts and lists (most chunks')
+    # left out: a stream's merge reads every chunk, so this is paid per token.
+    raw = merge_lists(left.tool_call_chunks, *filter(None, map(_TOOL_CHUNKS, others)))
     usage = left.usage_metadata
-    usages = [o.usage_metadata for o in others]
+    usages = list(map(_USAGE, others))
     if usage or usages.count(None) != len(usages):
         for u in usages:
             usage = add_usage(usage, u)
     else:
         usage = None
     return type(left)(
-        content=merge_content(left.content, *[o.content for o in others]),
-        additional_kwargs=merge_dicts(left.additional_kwargs, *[d for o in others if (d := o.additional_kwargs)]),
+        content=merge_content(left.content, *map(_CONTENT, others)),
+        additional_kwargs=merge_dicts(left.additional_kwargs, *filter(None, map(_KWARGS, others))),
         tool_call_chunks=[
             tool_call_chunk(name=c.get("name"), args=c.get("args"), index=c.get("index"), id=c.get("id"))
             for c in raw or ()
         ],
-        response_metadata=merge_dicts(left.response_metadata, *[d for o in others if (d := o.response_metadata)]),
+        response_metadata=merge_dicts(left.response_metadata, *filter(None, map(_META, others))),
         usage_metadata=usage,
-        id=_chunk_id([left.id, *[o.id for o in others]]),
-        name=_first_set(left.name, [o.name for o in others]),
-        chunk_position="last" if "last" in [m.chunk_position for m in (left, *others)] else None,
+        id=_chunk_id([left.id, *map(_ID, others)]),
+        name=_first_set(left.name, list(map(_NAME, others))),
+        chunk_position="last" if left.chunk_position == "last" or "last" in map(_POSITION, others) else None,
     )
 
 

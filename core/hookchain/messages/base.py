@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
+from typing import Callable
 
 from hookchain import _upcalls
 from hookchain.errors import InvalidMessageError
@@ -31,6 +32,18 @@ __all__ = [
 ]
 
 _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<required>"})()
+
+
+def _validate_when(condition: str) -> Callable[[Any], Any]:
+    """Marks a message class's ``_validate`` hook with when it has work to do:
+    ``condition``, a Python expression over the constructor's arguments (as
+    given; ``None`` for a field left at its default). The generated
+    ``__init__`` calls the hook only then (a chunk is built per streamed
+    token). A subclass overriding ``_validate`` without a mark is always called."""
+    def mark(method: Any) -> Any:
+        method._hc_when = condition
+        return method
+    return mark
 
 
 class _MissingFieldError(InvalidMessageError, KeyError):
@@ -89,7 +102,7 @@ class BaseMessage:
         for field, default in cls._fields[1:]:
             if default in _FACTORIES:
                 params.append(f"{field}=None")
-                body.append(f"self.{field} = {default.__name__}() if {field} is None else {field}")
+                body.append(f"self.{field} = {'{}' if default is dict else '[]'} if {field} is None else {field}")
             elif default is _MISSING:
                 params.append(f"{field}=_MISSING")
                 body.append(f"if {field} is _MISSING: self._missing({field!r})")
@@ -102,15 +115,18 @@ class BaseMessage:
         source = (
             f"def __init__(self, content='', content_blocks=None, *, {', '.join(params)}, type=None, **unknown):\n"
             "    if unknown: self._unknown(unknown)\n"
-            "    if content_blocks is not None: content = content_blocks\n"
+            "    if content_blocks is not None:\n"
+            "        content = content_blocks\n"
             # As LangChain's AIMessage: tool-call blocks are the tool calls unless given.
-            + ("    if content_blocks is not None and tool_calls is None:\n"
-               "        tool_calls = [b for b in content_blocks if b.get('type') == 'tool_call'] or None\n"
+            + ("        if tool_calls is None:\n"
+               "            tool_calls = [b for b in content_blocks if b.get('type') == 'tool_call'] or None\n"
                if "tool_calls" in dict(cls._fields) else "")
             + "    self.content = content if content.__class__ is str else self._coerce_content(content)\n"
             + "".join(f"    {line}\n" for line in body)
             + "    if type is not None and type != _cls_type: self._wrong_type(type)\n"
-            + ("    self._validate()\n" if cls._validate is not None else "")
+            + ("" if cls._validate is None else
+               f"    if {cls._validate._hc_when}: self._validate()\n" if hasattr(cls._validate, "_hc_when") else
+               "    self._validate()\n")
         )
         exec(source, env)  # noqa: S102 - generated from the class's own field names
         init = env["__init__"]
@@ -292,7 +308,7 @@ class BaseMessageChunk(BaseMessage):
         else:
             return NotImplemented
         if type(self)._check_addable is BaseMessageChunk._check_addable:  # a class check: one chunk per class
-            others_to_check: Iterable[BaseMessageChunk] = {type(o): o for o in others}.values()
+            others_to_check: Iterable[BaseMessageChunk] = dict(zip(map(type, others), others)).values()
         else:
             others_to_check = others
         for o in others_to_check:
@@ -321,7 +337,7 @@ class BaseMessageChunk(BaseMessage):
 
 def all_of_class(items: Iterable[Any], cls: type) -> bool:
     """Whether every item is an instance of ``cls`` (checked once per item class)."""
-    return all(issubclass(kind, cls) for kind in {type(item) for item in items})
+    return all(issubclass(kind, cls) for kind in set(map(type, items)))
 
 
 def _first_set(value: Any, others: list[Any]) -> Any:

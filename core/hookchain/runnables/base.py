@@ -110,37 +110,42 @@ _BATCH = 1024  # chunks a _Total holds before adding them to its running total
 
 class _Total:
     """The ``_merge_all`` of a stream's chunks, added up as they arrive: at most
-    ``_BATCH`` chunks wait to be added, so a stream of a million chunks keeps
+    ``BATCH`` chunks wait to be added, so a stream of a million chunks keeps
     its running total and a batch, not every chunk (LangChain adds each chunk
     to the total at once; adding in batches costs the same per chunk as
-    adding all at the end)."""
+    adding all at the end).
 
-    __slots__ = ("_pending", "_failed")
+    A per-chunk loop may inline ``add``: ``chunks.append(chunk)``, then
+    ``compact()`` once ``len(chunks) > BATCH`` (``chunks`` stays the same list)."""
+
+    __slots__ = ("chunks", "_failed")
+    BATCH = _BATCH
 
     def __init__(self) -> None:
-        self._pending: list[Any] = []
+        self.chunks: list[Any] = []
         self._failed = False  # two chunks did not add: the total is the latest chunk
 
     def add(self, chunk: Any) -> None:
-        pending = self._pending
-        pending.append(chunk)
-        if len(pending) > _BATCH:
-            self._add_pending()
+        chunks = self.chunks
+        chunks.append(chunk)
+        if len(chunks) > _BATCH:
+            self.compact()
 
-    def _add_pending(self) -> None:
-        pending = self._pending
+    def compact(self) -> None:
+        """Add up the chunks waiting (they become one)."""
+        chunks = self.chunks
         if self._failed:
-            self._pending = pending[-1:]
+            del chunks[:-1]
             return
-        total, added = _add_up(pending)
+        total, added = _add_up(chunks)
         self._failed = not added
-        self._pending = [total]
+        chunks[:] = (total,)
 
     def value(self) -> Any:
         """The total so far (``None`` before the first chunk)."""
-        if len(self._pending) > 1:
-            self._add_pending()
-        return self._pending[0] if self._pending else None
+        if len(self.chunks) > 1:
+            self.compact()
+        return self.chunks[0] if self.chunks else None
 
 
 def _tap(rm: Any, aiter: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -205,18 +210,25 @@ class _Deferred:
         return {"inputs": self.seen.value() if self.seen is not None else None}
 
 
-def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None) -> Iterator[Any]:
+def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None,
+                start: Optional[Callable[[], tuple[Any, Iterator[Any]]]] = None) -> Iterator[Any]:
     """Yield ``it``'s chunks as the streamed run ``rm``: ``on_chain_end`` with
     their ``+`` total, or ``on_chain_error`` after closing ``it`` (and a
-    deferred input stream), so that their runs end before this one."""
+    deferred input stream), so that their runs end before this one. With
+    ``start``, ``(rm, it)`` come from calling it when iteration begins (one
+    generator less per chunk than a generator delegating to this one)."""
+    if start is not None:
+        rm, it = start()
     total = _Total() if rm.handlers else None  # the output only handlers see
-    add = total.add if total is not None else None
+    chunks = total.chunks if total is not None else None
     stream = _tap_iter(rm, it) if rm.handlers else it
     try:
         for chunk in stream:
             yield chunk
-            if add is not None:
-                add(chunk)
+            if chunks is not None:  # total.add(chunk), inline: once per chunk
+                chunks.append(chunk)
+                if len(chunks) > _BATCH:
+                    total.compact()
     except BaseException as e:
         try:
             _close(stream)
@@ -233,12 +245,15 @@ def _run_stream(rm: Any, it: Iterator[Any], deferred: Optional[_Deferred] = None
 async def _arun_stream(rm: Any, it: AsyncIterator[Any], deferred: Optional[_Deferred] = None) -> AsyncIterator[Any]:
     """Async ``_run_stream``."""
     total = _Total() if rm.handlers else None
+    chunks = total.chunks if total is not None else None
     stream = _tap(rm, it) if rm.handlers else it
     try:
         async for chunk in stream:
             yield chunk
-            if total is not None:
-                total.add(chunk)
+            if chunks is not None:  # as _run_stream
+                chunks.append(chunk)
+                if len(chunks) > _BATCH:
+                    total.compact()
     except BaseException as e:
         try:  # even if cancelled meanwhile
             await _aclose(stream)
@@ -518,9 +533,12 @@ class Runnable(ABC, Generic[Input, Output]):
         """Run ``func(input, config, run_manager)`` (a generator) as one chain run
         whose output is the ``+`` of its chunks. Closing the stream early ends
         the run with ``on_chain_error(GeneratorExit)``."""
-        config = ensure_config(config)
-        rm = self._start_chain(config, input)
-        yield from _run_stream(rm, func(input, config, rm))
+        def start() -> tuple[Any, Iterator[Any]]:  # when iteration begins, as a generator's body would
+            own = ensure_config(config)
+            rm = self._start_chain(own, input)
+            return rm, func(input, own, rm)
+
+        return _run_stream(None, None, start=start)  # type: ignore[arg-type]
 
     async def _astream_with_config(
         self, func: Callable[[Any, RunnableConfig, Any], AsyncIterator[Any]], input: Any, config: Optional[RunnableConfig],
@@ -817,6 +835,9 @@ def coerce_to_runnable(thing: Any) -> Runnable:
     )
 
 
+_STEP_TAGS = tuple(f"seq:step:{i + 1}" for i in range(32))  # a sequence's child run tags, built once
+
+
 class RunnableSequence(Runnable):
     """Steps run one after the other, each output the next input (``a | b | c``).
 
@@ -863,7 +884,7 @@ class RunnableSequence(Runnable):
         return get_unique_config_specs(spec for step in self.steps for spec in step.config_specs)
 
     def _step_config(self, config: RunnableConfig, rm: Any, i: int) -> RunnableConfig:
-        return patch_config(config, callbacks=rm.get_child(f"seq:step:{i + 1}"))
+        return patch_config(config, callbacks=rm.get_child(_STEP_TAGS[i] if i < len(_STEP_TAGS) else f"seq:step:{i + 1}"))
 
     def invoke(self, input: Input, config: Optional[RunnableConfig] = None, **kwargs: Any) -> Output:
         def run(value: Any, config: RunnableConfig, rm: Any) -> Any:
