@@ -58,11 +58,19 @@ class GenerationChunk(Generation):
 
     __slots__ = ()
 
-    def __add__(self, other: "GenerationChunk") -> "GenerationChunk":
-        if not isinstance(other, GenerationChunk):
+    def __add__(self, other: Any) -> "GenerationChunk":
+        """``self`` followed by ``other`` (a chunk, or a list of chunks added in
+        one pass: one string join, so a long stream's total is not copied
+        once per chunk): the texts concatenated, the ``generation_info`` dicts
+        merged, as LangChain's ``GenerationChunk.__add__``."""
+        if isinstance(other, GenerationChunk):
+            others: tuple = (other,)
+        elif isinstance(other, list) and all_of_class(other, GenerationChunk):
+            others = tuple(other)
+        else:
             return NotImplemented
-        info = merge_dicts(self.generation_info or {}, other.generation_info or {}) or None
-        return GenerationChunk(self.text + other.text, info)
+        info = merge_dicts(self.generation_info or {}, *filter(None, map(_GENERATION_INFO, others))) or None
+        return GenerationChunk("".join([self.text, *map(_TEXT, others)]), info)
 
 
 class ChatGeneration(Generation):
@@ -113,7 +121,7 @@ class ChatGenerationChunk(ChatGeneration):
         return ChatGenerationChunk(self.message + list(map(_MESSAGE, others)), info)
 
 
-_GENERATION_INFO, _MESSAGE = attrgetter("generation_info"), attrgetter("message")
+_GENERATION_INFO, _MESSAGE, _TEXT = attrgetter("generation_info"), attrgetter("message"), attrgetter("text")
 
 
 class ChatResult(_Record):

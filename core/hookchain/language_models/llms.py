@@ -56,7 +56,7 @@ from hookchain.callbacks.manager import (
 from hookchain.messages import convert_to_messages, get_buffer_string
 from hookchain.outputs import Generation, GenerationChunk, LLMResult
 from hookchain.prompt_values import PromptValue
-from hookchain.runnables.base import RunnableSerializable, _aclose, _close
+from hookchain.runnables.base import RunnableSerializable, _aclose, _close, _Total
 from hookchain.runnables.config import RunnableConfig, ensure_config, get_config_list, run_in_executor
 from hookchain.runnables.utils import iterate_in_thread
 
@@ -376,21 +376,23 @@ class BaseLLM(RunnableSerializable[Any, str]):
         config = ensure_config(config)
         cm = self._hc_manager(CallbackManager, config.get("callbacks"), config.get("tags"), config.get("metadata"))
         rm = cm.on_llm_start(self._serialized, [prompt], **self._hc_stream_start(config, stop, kwargs))[0]
-        generation: Optional[GenerationChunk] = None
+        total = _Total()  # the chunks added up as they arrive (in batches: linear time)
         it = None
         try:
             it = self._stream(prompt, stop, for_stream(rm), **kwargs)
             for chunk in it:
                 rm.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk.text  # before merging, as LangChain: a stream closed here ends with no generation
-                generation = chunk if generation is None else generation + chunk
+                total.add(chunk)
+            generation = total.value()
             if generation is None:
                 raise ValueError("No generation chunks were returned")
         except BaseException as e:
             try:
                 _close(it)  # the model's own stream ends first
             finally:
-                rm.on_llm_error(e, response=LLMResult(generations=[[generation]] if generation else []))
+                partial = total.value()
+                rm.on_llm_error(e, response=LLMResult(generations=[[partial]] if partial else []))
             raise
         rm.on_llm_end(LLMResult(generations=[[generation]]))
 
@@ -404,21 +406,23 @@ class BaseLLM(RunnableSerializable[Any, str]):
         config = ensure_config(config)
         cm = self._hc_manager(AsyncCallbackManager, config.get("callbacks"), config.get("tags"), config.get("metadata"))
         rm = (await cm.on_llm_start(self._serialized, [prompt], **self._hc_stream_start(config, stop, kwargs)))[0]
-        generation: Optional[GenerationChunk] = None
+        total = _Total()  # the chunks added up as they arrive (in batches: linear time)
         it = None
         try:
             it = self._astream(prompt, stop, for_stream(rm), **kwargs)
             async for chunk in it:
                 await rm.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk.text  # before merging, as LangChain: a stream closed here ends with no generation
-                generation = chunk if generation is None else generation + chunk
+                total.add(chunk)
+            generation = total.value()
             if generation is None:
                 raise ValueError("No generation chunks were returned")
         except BaseException as e:
             try:
                 await _aclose(it)  # the model's own stream ends first (even if cancelled meanwhile)
             finally:
-                await rm.on_llm_error(e, response=LLMResult(generations=[[generation]] if generation else []))
+                partial = total.value()
+                await rm.on_llm_error(e, response=LLMResult(generations=[[partial]] if partial else []))
             raise
         await rm.on_llm_end(LLMResult(generations=[[generation]]))
 

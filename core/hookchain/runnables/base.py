@@ -38,7 +38,7 @@ from hookchain._lazy import lazy_import
 from hookchain.callbacks.manager import AsyncCallbackManager, CallbackManager
 from hookchain.messages import BaseMessageChunk
 from hookchain.messages.base import all_of_class
-from hookchain.outputs import ChatGenerationChunk
+from hookchain.outputs import ChatGenerationChunk, GenerationChunk
 from hookchain.runnables.utils import (
     AddableDict, AnyConfigurableField, ConfigurableField, ConfigurableFieldSpec, _aclose, _aclosing, _close, _closing,
     get_unique_config_specs,
@@ -80,7 +80,7 @@ def _add_up(chunks: Sequence[Any]) -> tuple[Any, bool]:
     first = chunks[0]
     if len(chunks) == 1:
         return first, True
-    for kind in (BaseMessageChunk, ChatGenerationChunk):
+    for kind in (BaseMessageChunk, ChatGenerationChunk, GenerationChunk):
         if isinstance(first, kind) and all_of_class(chunks, kind):
             return first + list(chunks[1:]), True
     if first.__class__ is str:
