@@ -886,6 +886,8 @@ def bench_cold_start(quick: bool) -> list[Row]:
     return rows
 
 
+LIBRARY_RUN = ("from hookchain.prompts import ChatPromptTemplate\nfrom hookchain.plugins import get_model\n"
+               "(ChatPromptTemplate.from_template('{x}') | get_model('echo')).invoke({'x': 'hi'})\n")
 PYDANTIC_FLOOR = "from pydantic import BaseModel\nclass Probe(BaseModel):\n    name: str = 'x'\n    n: int = 0\nProbe(name='y', n=1)\n"
 
 
@@ -911,6 +913,9 @@ def bench_startup(quick: bool) -> list[Row]:
             "import hookchain": ([sys.executable, "-c", "import hookchain"], env),
             "run hi -m echo": ([*cli, "run", "hi", "-m", "echo"], env),
             f"run hi -m echo, {count} more plugins": ([*cli, "run", "hi", "-m", "echo"], env_many),
+            "library: get_model('echo') chain invoke": ([sys.executable, "-c", LIBRARY_RUN], env),
+            # pydantic's own plugin loader reads every distribution on sys.path: the floor of the row above
+            "pydantic, more plugins": ([sys.executable, "-c", PYDANTIC_FLOOR], env_many),
         }
 
         def once(cmd: list[str], environ: dict[str, str]) -> float:
@@ -920,13 +925,13 @@ def bench_startup(quick: bool) -> list[Row]:
             return (time.perf_counter() - t0) * 1e3
 
         for key, (cmd, environ) in cmds.items():  # warm: bytecode caches, the plugin index
-            if not quick or key.startswith("run"):
+            if not quick or key.startswith(("run", "library")):
                 once(cmd, environ)
         # The plugin index remembers a sys.path state only once its directories are
         # 2 s old (hookchain.plugin_index._RACY_NS): as a user's, installed earlier.
         time.sleep(2.1)
         for key, (cmd, environ) in cmds.items():
-            if key.startswith(("run", "--help")):
+            if key.startswith(("run", "library", "--help")):
                 once(cmd, environ)
         times: dict[str, list[float]] = {k: [] for k in cmds}
         for r in range(rounds):
@@ -934,17 +939,19 @@ def bench_startup(quick: bool) -> list[Row]:
                 times[key].append(once(*cmds[key]))
     rows = []
     for key, values in times.items():
-        if key in ("python", "pydantic"):
+        if key.startswith(("python", "pydantic")):
             continue
-        floor = "pydantic" if key.startswith("run") else "python"
+        floor = "python" if key.startswith(("--", "import")) else \
+            "pydantic, more plugins" if key.endswith("more plugins") else "pydantic"
         samples = Samples()
         for v in values:
             samples.add("hookchain", v)
         for v in times[floor]:
             samples.add("floor", v)
         over = statistics.median(values) - statistics.median(times[floor])
-        floor_name = "the pydantic floor (import pydantic, define and build one BaseModel)" if floor == "pydantic" \
-            else "bare `python -c pass`"
+        floor_name = "bare `python -c pass`" if floor == "python" else \
+            "the pydantic floor (import pydantic, define and build one BaseModel)" + (
+                f", with the {count} plugins on sys.path too" if floor != "pydantic" else "")
         rows.append(Row("startup", f"startup `{key}`", "ms", samples,
                         f"process start to exit, plugin index warm; {over:+.0f} ms over {floor_name}, the floor column"))
         log(f"  startup {key}: {fmt(statistics.median(values))} ms, {over:+.0f} ms over {floor}")
