@@ -1795,6 +1795,10 @@ class RunnableSerializable(BaseModel, Runnable[Input, Output]):
     """A runnable that is also a pydantic model (as LangChain's): declare its
     options as fields, implement ``invoke``. ``name`` is the run name."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # defer_build (inherited by every subclass): a class's pydantic validator
+    # is built when it first validates, not when it is defined, so the model
+    # classes a process defines but never builds (BaseChatModel, BaseLLM, the
+    # plugins' other models) cost no schema building at start-up.
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     name: Optional[str] = None
