@@ -28,6 +28,9 @@ REPO_PLUGIN_MODULES = ("hookchain_echo", "hookchain_stdout", "hookchain_openai",
 PROBE = """
 import json, os, sys
 sys.argv = ["hookchain", *json.loads(os.environ["PROBE_ARGS"])]
+from hookchain import plugin_index
+if os.environ.get("PROBE_RACY_NS"):  # test_plugin_index_views.py: remember however recent a change
+    plugin_index._RACY_NS = int(os.environ["PROBE_RACY_NS"])
 from hookchain.cli import main
 try:
     main()

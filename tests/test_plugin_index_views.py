@@ -20,25 +20,10 @@ import shutil
 import subprocess
 import sys
 
+from test_plugin_index import PROBE
 from test_plugins import _TMP_MODULE_PREFIX, make_distribution
 
 from hookchain import plugin_index
-
-PROBE = """
-import json, os, sys
-sys.argv = ["hookchain", *json.loads(os.environ["PROBE_ARGS"])]
-from hookchain import plugin_index
-if os.environ.get("PROBE_RACY_NS"):
-    plugin_index._RACY_NS = int(os.environ["PROBE_RACY_NS"])
-from hookchain.cli import main
-try:
-    main()
-    code = 0
-except SystemExit as e:
-    code = e.code
-with open(os.environ["PROBE_OUT"], "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
-"""
 
 MODULE = f"{_TMP_MODULE_PREFIX}view"
 SOURCE = '''
