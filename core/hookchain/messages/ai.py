@@ -22,8 +22,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from hookchain.errors import InvalidMessageError
 from hookchain.messages._merge import dict_int_op, merge_dicts, merge_lists
-from hookchain.messages.base import BaseMessage, BaseMessageChunk, _first_set, merge_content
-from hookchain.messages.base import _validate_when
+from hookchain.messages.base import BaseMessage, BaseMessageChunk, _first_set, _validate_when, merge_content
 from hookchain.messages.tool import (
     default_tool_chunk_parser, default_tool_parser, invalid_tool_call, tool_call, tool_call_chunk,
 )

@@ -16,8 +16,7 @@ Unknown keyword arguments raise ``InvalidMessageError`` (a ``TypeError`` and a
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, Union
 
 from hookchain import _upcalls
 from hookchain.errors import InvalidMessageError
