@@ -42,6 +42,7 @@ from hookchain.callbacks.manager import (
     CallbackManager,
     CallbackManagerForLLMRun,
     for_stream,
+    token_sink,
 )
 from hookchain import model_hooks
 from hookchain.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, convert_to_messages, message_chunk_to_message
@@ -50,7 +51,6 @@ from hookchain.prompt_values import PromptValue
 from hookchain.runnables.base import Runnable, RunnableSerializable, _aclose, _close, _merge_all, _Total
 from hookchain.runnables.config import RunnableConfig, ensure_config, run_in_executor
 from hookchain.runnables.utils import iterate_in_thread
-from hookchain.callbacks.manager import token_sink
 
 __all__ = ["BaseChatModel", "SimpleChatModel", "LanguageModelInput"]
 
